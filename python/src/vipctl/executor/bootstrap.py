@@ -1,0 +1,72 @@
+"""The WinRS / Ansible-connection way in: a fixed `-EncodedCommand` bootstrap plus a stdin frame.
+
+The command line only ever carries the bootstrap below (constant, about 1.3 KB encoded), far
+below cmd.exe's 8191-character limit; the executor script and the request travel on stdin as
+two base64 lines. Base64 contains no line breaks, so the frame survives WinRS stdin and the
+line-split pipeline input that Ansible's psrp connection produces alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from vipctl.executor import script_bytes
+
+# Why `$input` and not [Console]::In: under PSRP (Ansible's psrp connection) stdin arrives as
+# pipeline input, and `$input` is the one reader that works for both WinRS and PSRP.
+BOOTSTRAP_PS1 = """\
+$ErrorActionPreference = 'Stop'
+$frame = @($input | ForEach-Object { ([string]$_) -split "`r?`n" } | Where-Object { $_.Trim() -ne '' })
+if ($frame.Count -lt 2) {
+    $message = 'vipctl bootstrap: expected two base64 lines on stdin (executor script, request)'
+    $reply = @{ v = 1; ok = $false; error = @{ kind = 'bad_request'; message = $message }; results = @(); backups = @() }
+    [Console]::Out.Write(($reply | ConvertTo-Json -Depth 5 -Compress))
+    exit 1
+}
+$scriptText = [System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String($frame[0].Trim()))
+$executor = [System.Management.Automation.ScriptBlock]::Create($scriptText)
+& $executor -RequestBase64 $frame[1].Trim()
+exit $LASTEXITCODE
+"""
+
+POWERSHELL_ARGS = ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass"]
+
+
+def encode_powershell(script: str) -> str:
+    """PowerShell's -EncodedCommand form: base64 of the UTF-16LE text."""
+    return base64.b64encode(script.encode("utf-16-le")).decode("ascii")
+
+
+def decode_powershell(encoded: str) -> str:
+    return base64.b64decode(encoded).decode("utf-16-le")
+
+
+def command_line() -> str:
+    """The full command line for a WinRS `cmd` shell."""
+    return " ".join(["powershell.exe", *POWERSHELL_ARGS, "-EncodedCommand", encode_powershell(BOOTSTRAP_PS1)])
+
+
+def request_base64(request: dict[str, Any]) -> str:
+    """The request as the executor's -RequestBase64 parameter (UTF-8 JSON, base64)."""
+    text = json.dumps(request, ensure_ascii=False, separators=(",", ":"))
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def stdin_frame(request: dict[str, Any]) -> bytes:
+    """Two CRLF-terminated base64 lines: the shipped script, then the request."""
+    script_line = base64.b64encode(script_bytes()).decode("ascii")
+    return f"{script_line}\r\n{request_base64(request)}\r\n".encode("ascii")
+
+
+def parse_stdin_frame(data: bytes) -> tuple[bytes, str]:
+    """Inverse of `stdin_frame` (used by the simulator): (script bytes, request JSON text).
+
+    Raises ValueError when the frame is not two base64 lines."""
+    lines = [line.strip() for line in data.decode("ascii", errors="strict").splitlines() if line.strip()]
+    if len(lines) < 2:
+        raise ValueError("expected two base64 lines on stdin (executor script, request)")
+    script = base64.b64decode(lines[0], validate=True)
+    request = base64.b64decode(lines[1], validate=True).decode("utf-8")
+    return script, request

@@ -1,0 +1,71 @@
+"""The seam between the WS-Management front door and the shells behind it.
+
+`vipctl.sim.wsman` parses WS-Man envelopes and owns shell ids, command ids and faults; a shell
+implementation (the WinRS `cmd` shell in `vipctl.sim.winrs`, the PSRP `Microsoft.PowerShell`
+shell in `vipctl.sim.psrp`) only sees decoded payloads. Both are sans-I/O: they never touch a
+socket, so they are tested with plain bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass
+class StreamChunk:
+    """One piece of output for a Receive response."""
+
+    name: str  # "stdout" / "stderr" for WinRS, "stdout" for PSRP fragments
+    data: bytes
+    command_id: str | None = None
+    end: bool = False
+
+
+@dataclass
+class ReceiveResult:
+    """What a Receive returns. `done` with `exit_code` once the command has finished."""
+
+    chunks: list[StreamChunk] = field(default_factory=list)
+    done: bool = False
+    exit_code: int | None = None
+
+
+class ExecutorBackend(Protocol):
+    """The host behind a shell: runs the shipped executor and nothing else."""
+
+    def run_executor(self, script_text: str, request_json: str) -> tuple[str, int]:
+        """Run `script_text` (must be the shipped executor) on `request_json`; return (stdout, exit code).
+
+        Raises `vipctl.sim.errors.ScriptRejected` when the script is not the shipped executor."""
+        ...
+
+
+class Shell(Protocol):
+    """One open shell (WinRS cmd or PSRP runspace pool)."""
+
+    def create(self, creation_payload: bytes | None) -> bytes | None:
+        """Handle wsman Create. `creation_payload` is the decoded creationXml (PSRP) or None.
+        Returns an optional payload to echo back (PSRP's creationXml response), else None."""
+        ...
+
+    def command(self, command_id: str, command: str, arguments: list[bytes]) -> None:
+        """Start a command. WinRS: command line + args; PSRP: arguments[0] = decoded fragments."""
+        ...
+
+    def send(self, command_id: str | None, stream: str, data: bytes, end: bool) -> None:
+        """Feed stdin (WinRS) or PSRP fragments (`pr` stream) to a command or to the pool."""
+        ...
+
+    def receive(self, command_id: str | None) -> ReceiveResult | None:
+        """Return output that is ready, or None when nothing is ready yet (the front door then
+        answers with the operation-timeout fault 2150858793 after the OperationTimeout)."""
+        ...
+
+    def signal(self, command_id: str | None, code: str) -> None:
+        """Handle Signal (terminate / ctrl_c / PSRP's ps_crtl_c)."""
+        ...
+
+    def close(self) -> None:
+        """Handle Delete of the shell."""
+        ...
