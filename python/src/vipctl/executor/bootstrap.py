@@ -21,7 +21,8 @@ $ErrorActionPreference = 'Stop'
 $frame = @($input | ForEach-Object { ([string]$_) -split "`r?`n" } | Where-Object { $_.Trim() -ne '' })
 if ($frame.Count -lt 2) {
     $message = 'vipctl bootstrap: expected two base64 lines on stdin (executor script, request)'
-    $reply = @{ v = 1; ok = $false; error = @{ kind = 'bad_request'; message = $message }; results = @(); backups = @() }
+    $failure = @{ kind = 'bad_request'; message = $message }
+    $reply = @{ v = 1; ok = $false; error = $failure; results = @(); backups = @() }
     [Console]::Out.Write(($reply | ConvertTo-Json -Depth 5 -Compress))
     exit 1
 }

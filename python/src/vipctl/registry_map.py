@@ -1,0 +1,78 @@
+"""Every registry location vipctl reads or writes, in one table (DOMAIN.md sections 2-6).
+
+No other module spells a registry path: the planner, the simulator and the reports all import
+from here. Entries marked UNCONFIRMED are assumptions without a primary source; they are kept
+here so one edit changes them everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+# RD IP Virtualization, group policy store (ADMX TerminalServer-Server.admx).
+RDS_POLICY_KEY: Final = r"HKLM\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services\TSAppSrv\VirtualIP"
+# RD IP Virtualization, local store behind WMI Win32_TSVirtualIP. Written only through WMI.
+RDS_LOCAL_KEY: Final = r"HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server\TSAppSrv\VirtualIP"
+# Winsock LSP catalog entry that breaks RD IP Virtualization on Server 2019/2022 (KB 4501072).
+WINSOCK_FIX_PARENT: Final = r"HKLM\SYSTEM\CurrentControlSet\Services\WinSock2\Parameters\AppId_Catalog"
+WINSOCK_FIX_KEY_NAME: Final = "2C69D9F1"
+WINSOCK_FIX_KEY: Final = WINSOCK_FIX_PARENT + "\\" + WINSOCK_FIX_KEY_NAME
+# The fix renames rather than deletes, so the entry can be put back exactly.
+WINSOCK_FIX_RENAMED_NAME: Final = WINSOCK_FIX_KEY_NAME + ".vipctl-disabled"
+WINSOCK_FIX_RENAMED_KEY: Final = WINSOCK_FIX_PARENT + "\\" + WINSOCK_FIX_RENAMED_NAME
+# Citrix preferred loopback (the Citrix "Virtual IP and virtual loopback" page).
+PREFER_LOOPBACK_KEY: Final = r"HKLM\SOFTWARE\Wow6432Node\Citrix\VIP"
+# Host detection.
+OS_VERSION_KEY: Final = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"
+CITRIX_VDA_KEY: Final = r"HKLM\SOFTWARE\Citrix\VirtualDesktopAgent"
+# Where a VDA caches the Citrix policy it received. The value names below are UNCONFIRMED
+# (DOMAIN.md section 4): the behavioural check in vip_bindings is the dependable one.
+CITRIX_APPLIED_VIP_KEY: Final = r"HKLM\SOFTWARE\Policies\Citrix\VirtualIP"
+
+
+@dataclass(frozen=True)
+class RegistryValue:
+    key: str
+    name: str
+    type: str
+    meaning: str
+    confirmed: bool = True
+
+
+ENABLE_VIRTUAL_IP: Final = RegistryValue(RDS_POLICY_KEY, "EnableVirtualIP", "REG_DWORD", "1 on, 0 off")
+VIRTUAL_MODE: Final = RegistryValue(
+    RDS_POLICY_KEY, "VirtualMode", "REG_DWORD", "0 per session, 1 per program (absent -> 1)"
+)
+PER_APP: Final = RegistryValue(RDS_POLICY_KEY, "PerApp", "REG_MULTI_SZ", "exe names for per-program mode")
+VIP_ADAPTER: Final = RegistryValue(RDS_POLICY_KEY, "VIPAdapter", "REG_SZ", "CIDR picking the adapter")
+PROMPT_ON_IP_LEASE_FAIL: Final = RegistryValue(
+    RDS_POLICY_KEY, "PromptOnIPLeaseFail", "REG_DWORD", "1 = no fallback to the server IP"
+)
+PREFER_LOOPBACK: Final = RegistryValue(
+    PREFER_LOOPBACK_KEY, "PreferLoopback", "REG_DWORD", "1 = loopback wins"
+)
+PREFER_LOOPBACK_PROCESSES: Final = RegistryValue(
+    PREFER_LOOPBACK_KEY, "PreferLoopbackProcesses", "REG_MULTI_SZ", "exe names loopback wins for"
+)
+# Microsoft loopback virtualization in the local store (spelled "Adresses" by Windows).
+VIRTUALIZE_LOOPBACK_LOCAL: Final = RegistryValue(
+    RDS_LOCAL_KEY, "VirtualizeLoopbackAdresses", "REG_DWORD", "1 = 127.0.0.1 -> 127.0.0.(N+1)"
+)
+CITRIX_APPLIED_LOOPBACK_SUPPORT: Final = RegistryValue(
+    CITRIX_APPLIED_VIP_KEY, "VirtualLoopbackSupport", "REG_DWORD", "1 = virtual loopback enabled", False
+)
+CITRIX_APPLIED_LOOPBACK_PROGRAMS: Final = RegistryValue(
+    CITRIX_APPLIED_VIP_KEY, "VirtualLoopbackPrograms", "REG_MULTI_SZ", "listed exe names", False
+)
+
+RDS_POLICY_VALUES: Final = (ENABLE_VIRTUAL_IP, VIRTUAL_MODE, PER_APP, VIP_ADAPTER, PROMPT_ON_IP_LEASE_FAIL)
+PREFER_LOOPBACK_VALUES: Final = (PREFER_LOOPBACK, PREFER_LOOPBACK_PROCESSES)
+CITRIX_APPLIED_VALUES: Final = (CITRIX_APPLIED_LOOPBACK_SUPPORT, CITRIX_APPLIED_LOOPBACK_PROGRAMS)
+
+# Citrix policy settings (Studio category "Virtual IP"); the category path is resolved at run time.
+CITRIX_SETTING_LOOPBACK_SUPPORT: Final = "VirtualLoopbackSupport"
+CITRIX_SETTING_LOOPBACK_PROGRAMS: Final = "VirtualLoopbackPrograms"
+
+# Where backups go on the host; each module call gets its own time-stamped folder below it.
+DEFAULT_BACKUP_ROOT: Final = r"C:\ProgramData\vipctl\backups"
