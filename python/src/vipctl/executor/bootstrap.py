@@ -14,16 +14,19 @@ from typing import Any
 
 from vipctl.executor import script_bytes
 
+# Output goes through the pipeline (Write-Output), never [Console]::Out: under PSRP only pipeline
+# output reaches the client. The console encoding is set to UTF-8 for WinRS, where it exists.
 # Why `$input` and not [Console]::In: under PSRP (Ansible's psrp connection) stdin arrives as
 # pipeline input, and `$input` is the one reader that works for both WinRS and PSRP.
 BOOTSTRAP_PS1 = """\
 $ErrorActionPreference = 'Stop'
+try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false } catch { $null = $_ }
 $frame = @($input | ForEach-Object { ([string]$_) -split "`r?`n" } | Where-Object { $_.Trim() -ne '' })
 if ($frame.Count -lt 2) {
     $message = 'vipctl bootstrap: expected two base64 lines on stdin (executor script, request)'
     $failure = @{ kind = 'bad_request'; message = $message }
     $reply = @{ v = 1; ok = $false; error = $failure; results = @(); backups = @() }
-    [Console]::Out.Write(($reply | ConvertTo-Json -Depth 5 -Compress))
+    Write-Output ($reply | ConvertTo-Json -Depth 5 -Compress)
     exit 1
 }
 $scriptText = [System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String($frame[0].Trim()))
@@ -71,3 +74,23 @@ def parse_stdin_frame(data: bytes) -> tuple[bytes, str]:
     script = base64.b64decode(lines[0], validate=True)
     request = base64.b64decode(lines[1], validate=True).decode("utf-8")
     return script, request
+
+
+def normalize_script(text: str) -> str:
+    """The form Ansible's PowerShell shell plugin gives a script before encoding it: each line
+    stripped, blank lines dropped, joined with LF. Comparing in this form lets the simulator accept
+    the bootstrap whether it arrives from our own transports or through an Ansible connection."""
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def is_bootstrap(script: str) -> bool:
+    """True when `script` is the bootstrap, as sent by vipctl's transports or Ansible's connections
+    (Ansible may prepend `Set-StrictMode -Version Latest` and append its `$LASTEXITCODE` check)."""
+    lines = normalize_script(script).split("\n")
+    core = normalize_script(BOOTSTRAP_PS1).split("\n")
+    if lines[:1] == ["Set-StrictMode -Version Latest"]:
+        lines = lines[1:]
+    if lines[: len(core)] != core:
+        return False
+    rest = lines[len(core) :]
+    return all(line.startswith("If (-not $?)") for line in rest)
