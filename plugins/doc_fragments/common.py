@@ -29,14 +29,3 @@ attributes:
     platforms: windows
     description: Target OS/families that can be operated against.
 """
-
-    BACKUP = r"""
-options:
-  backup_root:
-    description:
-      - Folder on the host under which each run keeps its backups, in a time-stamped sub-folder.
-      - Registry keys are saved with C(reg export) before their first write, Citrix policies as JSON,
-        so that the rollback playbook can restore them exactly.
-    type: str
-    default: C:\ProgramData\vipctl\backups
-"""

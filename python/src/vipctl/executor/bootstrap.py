@@ -16,6 +16,8 @@ from vipctl.executor import script_bytes
 
 # Output goes through the pipeline (Write-Output), never [Console]::Out: under PSRP only pipeline
 # output reaches the client. The console encoding is set to UTF-8 for WinRS, where it exists.
+# Why splatting: the same call written as `-RequestBase64 <value>` is valid PowerShell, but
+# tree-sitter-powershell (our parse check) misreads a parameter name ending in a digit.
 # Why `$input` and not [Console]::In: under PSRP (Ansible's psrp connection) stdin arrives as
 # pipeline input, and `$input` is the one reader that works for both WinRS and PSRP.
 BOOTSTRAP_PS1 = """\
@@ -31,7 +33,8 @@ if ($frame.Count -lt 2) {
 }
 $scriptText = [System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String($frame[0].Trim()))
 $executor = [System.Management.Automation.ScriptBlock]::Create($scriptText)
-& $executor -RequestBase64 $frame[1].Trim()
+$parameters = @{ RequestBase64 = $frame[1].Trim() }
+& $executor @parameters
 exit $LASTEXITCODE
 """
 

@@ -42,7 +42,11 @@ class ExecutorBackend(Protocol):
 
 
 class Shell(Protocol):
-    """One open shell (WinRS cmd or PSRP runspace pool)."""
+    """One open shell (WinRS cmd or PSRP runspace pool).
+
+    The front door calls a host's shells from worker threads but never two calls at once for the
+    same host, so a shell needs no lock of its own. A method raising `ValueError` becomes a
+    schema-validation fault for that request; the shell stays open."""
 
     def create(self, creation_payload: bytes | None) -> bytes | None:
         """Handle wsman Create. `creation_payload` is the decoded creationXml (PSRP) or None.
@@ -50,20 +54,31 @@ class Shell(Protocol):
         ...
 
     def command(self, command_id: str, command: str, arguments: list[bytes]) -> None:
-        """Start a command. WinRS: command line + args; PSRP: arguments[0] = decoded fragments."""
+        """Start a command. WinRS: `command` is rsp:Command's text and each `arguments` item the UTF-8
+        of one rsp:Arguments element; PSRP: arguments[0] = the base64-decoded fragments. `command_id`
+        is upper-case: the client's CommandId attribute when it sent one (PSRP), else a new GUID."""
         ...
 
     def send(self, command_id: str | None, stream: str, data: bytes, end: bool) -> None:
-        """Feed stdin (WinRS) or PSRP fragments (`pr` stream) to a command or to the pool."""
+        """Feed stdin (WinRS) or PSRP fragments (`pr` stream) to a command or to the pool.
+        Called once per rsp:Stream element, `data` already base64-decoded; `end` is its End attribute."""
         ...
 
     def receive(self, command_id: str | None) -> ReceiveResult | None:
         """Return output that is ready, or None when nothing is ready yet (the front door then
-        answers with the operation-timeout fault 2150858793 after the OperationTimeout)."""
+        answers with the operation-timeout fault 2150858793 after the OperationTimeout).
+
+        Must not block: the front door polls it (every few ms) until output is ready or the wait,
+        capped well below the client's OperationTimeout, runs out. `command_id` is None for the
+        PSRP pool's own Receive; then no CommandState is sent, whatever `done` says. A chunk's
+        `command_id` of None means "the command this Receive asked for"."""
         ...
 
     def signal(self, command_id: str | None, code: str) -> None:
-        """Handle Signal (terminate / ctrl_c / PSRP's ps_crtl_c)."""
+        """Handle Signal. `code` is the full signal URI as sent, e.g.
+        `http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/terminate` (WinRS) or
+        `http://schemas.microsoft.com/powershell/signal/crtl_c` (PSRP stop); `command_id` is the
+        upper-cased CommandId attribute, or None when the Signal names no command."""
         ...
 
     def close(self) -> None:

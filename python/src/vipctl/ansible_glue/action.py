@@ -1,0 +1,54 @@
+"""The one action-plugin base every vipctl.farm module uses: validate, run the task, shape the result."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from ansible.plugins.action import ActionBase
+
+from vipctl.ansible_glue.argspecs import ARGUMENT_SPECS
+from vipctl.ansible_glue.connection_runner import (
+    ConnectionRunner,
+    ExecutorTransportError,
+    UnsupportedConnection,
+)
+from vipctl.settings import SettingsError
+
+TaskFunction = Callable[..., Any]
+
+
+def task_function(module: str) -> TaskFunction:
+    """`vipctl.tasks.<module>.run_<module>`, the engine behind each module."""
+    tasks = importlib.import_module(f"vipctl.tasks.{module}")
+    function: TaskFunction = getattr(tasks, f"run_{module}")
+    return function
+
+
+class VipctlAction(ActionBase):  # type: ignore[misc]
+    """Subclasses only name their module; everything else is shared."""
+
+    MODULE = ""
+    TRANSFERS_FILES = False
+    _requires_connection = True
+
+    def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = super().run(tmp, task_vars)
+        del tmp
+        task_vars = task_vars or {}
+        host = str(task_vars.get("inventory_hostname", "host"))
+        # Bad arguments fail here, before anything is sent to the host.
+        _, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPECS[self.MODULE])
+        try:
+            runner = ConnectionRunner(self._connection, host)
+            outcome = task_function(self.MODULE)(params, check=bool(self._task.check_mode), runner=runner)
+        except (SettingsError, UnsupportedConnection, ExecutorTransportError) as exc:
+            result.update(failed=True, changed=False, msg=str(exc))
+            return result
+        shaped: dict[str, Any] = outcome.to_ansible()
+        if not self._task.diff:
+            shaped.pop("diff", None)
+        result.update(shaped)
+        return result
+

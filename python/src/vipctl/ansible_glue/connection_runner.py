@@ -1,0 +1,68 @@
+"""Run one executor request through the task's own Ansible connection (winrm or psrp)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from vipctl.executor import bootstrap
+
+SUPPORTED_CONNECTIONS = ("winrm", "psrp")
+
+
+class UnsupportedConnection(Exception):
+    """The task's connection is not one that reaches Windows over WinRM."""
+
+
+class ExecutorTransportError(Exception):
+    """The executor ran but its output was not a protocol response."""
+
+
+def connection_name(connection: Any) -> str:
+    """The short plugin name ('winrm', 'psrp', ...) however the play spelled it."""
+    name = str(getattr(connection, "_load_name", "") or getattr(connection, "transport", ""))
+    return name.rsplit(".", 1)[-1]
+
+
+def check_connection(connection: Any) -> None:
+    name = connection_name(connection)
+    if name not in SUPPORTED_CONNECTIONS:
+        raise UnsupportedConnection(
+            f"vipctl modules reach Windows through the play's WinRM connection, but this task uses "
+            f"connection '{name}'. Set ansible_connection to 'winrm' or 'psrp' for this host."
+        )
+
+
+class ConnectionRunner:
+    """A `vipctl.tasks` runner: request dict in, decoded response dict out, one exec per call."""
+
+    def __init__(self, connection: Any, host_label: str) -> None:
+        check_connection(connection)
+        self._connection = connection
+        self._host = host_label
+        self.calls = 0
+
+    def __call__(self, request: Mapping[str, Any]) -> Mapping[str, Any]:
+        self.calls += 1
+        # The shell plugin's own encoding: both connection plugins recognise it, and psrp runs the
+        # decoded bootstrap in its open runspace instead of starting powershell.exe.
+        command = self._connection._shell._encode_script(
+            bootstrap.BOOTSTRAP_PS1, as_list=False, strict_mode=False, preserve_rc=False
+        )
+        rc, stdout, stderr = self._connection.exec_command(command, in_data=bootstrap.stdin_frame(dict(request)))
+        return decode_output(self._host, rc, stdout, stderr)
+
+
+def decode_output(host: str, rc: int, stdout: bytes, stderr: bytes) -> Mapping[str, Any]:
+    text = stdout.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
+    try:
+        response = json.loads(text)
+    except ValueError:
+        detail = stderr.decode("utf-8", errors="replace").strip()[:2000] or text[:2000]
+        raise ExecutorTransportError(
+            f"{host}: the vipctl executor returned no JSON response (exit code {rc}): {detail}"
+        ) from None
+    if not isinstance(response, dict):
+        raise ExecutorTransportError(f"{host}: the vipctl executor response is not a JSON object")
+    return response

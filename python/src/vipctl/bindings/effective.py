@@ -1,0 +1,160 @@
+"""The per-session addressing settings in force on a host, as the expectation needs them.
+
+Built from what one read-only request returns: `tsvip_get` (WMI Win32_TSVirtualIP), the RD IP
+Virtualization policy key, the PreferLoopback key and the Citrix policy a VDA cached. Policy
+wins over the WMI (local) value one value at a time (DOMAIN.md section 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from vipctl import registry_map as rm
+from vipctl.bindings.model import program_key
+
+
+class Feature(StrEnum):
+    CITRIX_LOOPBACK = "citrix_loopback"
+    RDS_IP = "rds_ip"
+    AUTO = "auto"
+
+
+def _keys(names: Iterable[str]) -> frozenset[str]:
+    return frozenset(program_key(name) for name in names if name.strip())
+
+
+@dataclass(frozen=True)
+class EffectiveSettings:
+    citrix_loopback_enabled: bool = False
+    citrix_loopback_programs: frozenset[str] = frozenset()
+    rds_ip_active: bool = False
+    rds_ip_per_program: bool = True  # VirtualMode 1 (the default); False = per session
+    rds_ip_programs: frozenset[str] = frozenset()
+    ms_loopback_virtualization: bool = False
+    prefer_loopback: bool = False
+    prefer_loopback_processes: frozenset[str] = frozenset()
+    prompt_on_ip_lease_fail: bool = False
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        citrix_loopback_enabled: bool = False,
+        citrix_loopback_programs: Iterable[str] = (),
+        rds_ip_active: bool = False,
+        rds_ip_per_program: bool = True,
+        rds_ip_programs: Iterable[str] = (),
+        ms_loopback_virtualization: bool = False,
+        prefer_loopback: bool = False,
+        prefer_loopback_processes: Iterable[str] = (),
+        prompt_on_ip_lease_fail: bool = False,
+    ) -> EffectiveSettings:
+        """Settings with program names normalised to `program_key` (so `CRM.EXE` matches `crm`)."""
+        return cls(
+            citrix_loopback_enabled=citrix_loopback_enabled,
+            citrix_loopback_programs=_keys(citrix_loopback_programs),
+            rds_ip_active=rds_ip_active,
+            rds_ip_per_program=rds_ip_per_program,
+            rds_ip_programs=_keys(rds_ip_programs),
+            ms_loopback_virtualization=ms_loopback_virtualization,
+            prefer_loopback=prefer_loopback,
+            prefer_loopback_processes=_keys(prefer_loopback_processes),
+            prompt_on_ip_lease_fail=prompt_on_ip_lease_fail,
+        )
+
+    def citrix_applies(self, program: str) -> bool:
+        return self.citrix_loopback_enabled and program_key(program) in self.citrix_loopback_programs
+
+    def rds_applies(self, program: str) -> bool:
+        if not self.rds_ip_active:
+            return False
+        return not self.rds_ip_per_program or program_key(program) in self.rds_ip_programs
+
+    def loopback_preferred(self, program: str) -> bool:
+        return self.prefer_loopback and program_key(program) in self.prefer_loopback_processes
+
+    def asserting(self, feature: Feature, programs: Iterable[str]) -> EffectiveSettings:
+        """These settings with `programs` put under `feature`, as a verification claims they are.
+
+        `vip_bindings` with `expect` checks that a rollout took effect: the programs are expected
+        to behave as if listed, whatever the host's cached policy says (the Citrix value names on
+        a VDA are UNCONFIRMED, DOMAIN.md section 4, so behaviour is the dependable check).
+        """
+        keys = _keys(programs)
+        if feature is Feature.CITRIX_LOOPBACK:
+            return replace(
+                self,
+                citrix_loopback_enabled=True,
+                citrix_loopback_programs=self.citrix_loopback_programs | keys,
+            )
+        if feature is Feature.RDS_IP:
+            if self.rds_ip_active and not self.rds_ip_per_program:
+                return self  # per-session mode already covers every program
+            return replace(
+                self, rds_ip_active=True, rds_ip_per_program=True, rds_ip_programs=self.rds_ip_programs | keys
+            )
+        return self
+
+
+def _typed(values: Mapping[str, object], name: str) -> object:
+    entry = values.get(name)
+    return entry.get("value") if isinstance(entry, Mapping) else None
+
+
+def _flag(value: object) -> bool | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value == 1
+
+
+def _names(value: object) -> list[str]:
+    if isinstance(value, str):  # PowerShell 5.1 unwraps a one-element array
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+def _values(key_data: Mapping[str, object] | None) -> Mapping[str, object]:
+    if not key_data or not key_data.get("exists"):
+        return {}
+    values = key_data.get("values")
+    return values if isinstance(values, Mapping) else {}
+
+
+def effective_settings(
+    *,
+    tsvip: Mapping[str, object] | None,
+    rds_policy_key: Mapping[str, object] | None = None,
+    prefer_loopback_key: Mapping[str, object] | None = None,
+    citrix_applied_key: Mapping[str, object] | None = None,
+) -> EffectiveSettings:
+    """Settings from the `data` of `tsvip_get` and of `registry_get` on the keys in registry_map."""
+    props_raw = tsvip.get("properties") if tsvip and tsvip.get("available") else None
+    props: Mapping[str, object] = props_raw if isinstance(props_raw, Mapping) else {}
+    policy = _values(rds_policy_key)
+
+    def rds(policy_name: str, wmi_name: str) -> object:
+        from_policy = _typed(policy, policy_name)
+        return from_policy if from_policy is not None else props.get(wmi_name)
+
+    active = _flag(rds(rm.ENABLE_VIRTUAL_IP.name, "VirtualIPActive")) or False
+    mode = rds(rm.VIRTUAL_MODE.name, "VirtualIPMode")
+    per_program = not (isinstance(mode, int) and mode == 0)
+    policy_programs = _typed(policy, rm.PER_APP.name)
+    programs = _names(policy_programs if policy_programs is not None else props.get("ProgramList"))
+    prefer = _values(prefer_loopback_key)
+    citrix = _values(citrix_applied_key)
+    return EffectiveSettings.create(
+        citrix_loopback_enabled=_flag(_typed(citrix, rm.CITRIX_APPLIED_LOOPBACK_SUPPORT.name)) or False,
+        citrix_loopback_programs=_names(_typed(citrix, rm.CITRIX_APPLIED_LOOPBACK_PROGRAMS.name)),
+        rds_ip_active=active,
+        rds_ip_per_program=per_program,
+        rds_ip_programs=programs,
+        ms_loopback_virtualization=_flag(props.get("VirtualizeLoopbackAddressesEnabled")) or False,
+        prefer_loopback=_flag(_typed(prefer, rm.PREFER_LOOPBACK.name)) or False,
+        prefer_loopback_processes=_names(_typed(prefer, rm.PREFER_LOOPBACK_PROCESSES.name)),
+        prompt_on_ip_lease_fail=_flag(_typed(policy, rm.PROMPT_ON_IP_LEASE_FAIL.name)) or False,
+    )

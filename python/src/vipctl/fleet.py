@@ -1,0 +1,99 @@
+"""Run one piece of work per host, concurrently, and account for every host.
+
+A bounded thread pool (`forks`, as in Ansible) runs `work(host)` for each host. Each host yields
+exactly one `HostOutcome`, in inventory order, whatever happened on the others: an exception in
+one host's work is recorded on that host and never stops the rest. Threads suit the job: the
+work is network round trips, and the clients (requests, pypsrp, pywinrm) block on sockets.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+DEFAULT_FORKS = 5  # Ansible's default, so `--forks` means the same in both worlds.
+
+# progress(done, total, host, ok), called from the calling thread as each host finishes.
+ProgressCallback = Callable[[int, int, str, bool], None]
+
+
+@dataclass(frozen=True)
+class HostOutcome(Generic[T]):
+    """What happened on one host: `value` when `ok`, else `error`; `elapsed` seconds of its work."""
+
+    host: str
+    ok: bool
+    value: T | None = None
+    error: Exception | None = None
+    elapsed: float = 0.0
+
+    @property
+    def error_type(self) -> str | None:
+        return None if self.error is None else type(self.error).__name__
+
+
+@dataclass(frozen=True)
+class FleetSummary:
+    total: int
+    ok: int
+    failed: int
+    # Failures per exception type name, e.g. {"HostUnreachable": 2}.
+    failures_by_type: dict[str, int] = field(default_factory=dict)
+    slowest_host: str | None = None
+    slowest_elapsed: float = 0.0
+
+
+def _timed(host: str, work: Callable[[str], T], clock: Callable[[], float]) -> HostOutcome[T]:
+    start = clock()
+    try:
+        value = work(host)
+    except Exception as error:
+        # Recorded, not raised: one host's failure must not stop the others.
+        return HostOutcome(host=host, ok=False, error=error, elapsed=clock() - start)
+    return HostOutcome(host=host, ok=True, value=value, elapsed=clock() - start)
+
+
+def run_fleet(
+    hosts: Sequence[str],
+    work: Callable[[str], T],
+    *,
+    forks: int = DEFAULT_FORKS,
+    progress: ProgressCallback | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[HostOutcome[T]]:
+    """Run `work(host)` for every host, at most `forks` at a time; outcomes in `hosts` order."""
+    if forks < 1:
+        raise ValueError(f"forks must be at least 1, not {forks}")
+    total = len(hosts)
+    outcomes: list[HostOutcome[T] | None] = [None] * total
+    if total == 0:
+        return []
+    with ThreadPoolExecutor(max_workers=min(forks, total), thread_name_prefix="vipctl-fleet") as pool:
+        futures = {pool.submit(_timed, host, work, clock): index for index, host in enumerate(hosts)}
+        for done, future in enumerate(as_completed(futures), start=1):
+            outcome = future.result()
+            outcomes[futures[future]] = outcome
+            if progress is not None:
+                progress(done, total, outcome.host, outcome.ok)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def summary(outcomes: Sequence[HostOutcome[Any]]) -> FleetSummary:
+    """Counts for a report footer or an exit code."""
+    failures = Counter(o.error_type for o in outcomes if not o.ok and o.error_type is not None)
+    slowest = max(outcomes, key=lambda o: o.elapsed, default=None)
+    ok = sum(1 for o in outcomes if o.ok)
+    return FleetSummary(
+        total=len(outcomes),
+        ok=ok,
+        failed=len(outcomes) - ok,
+        failures_by_type=dict(sorted(failures.items())),
+        slowest_host=None if slowest is None else slowest.host,
+        slowest_elapsed=0.0 if slowest is None else slowest.elapsed,
+    )

@@ -1,0 +1,34 @@
+"""Desired state of each feature, parsed from module parameters with clear errors."""
+
+from vipctl.settings.citrix import (
+    DEFAULT_POLICY_NAME,
+    CitrixLoopbackPolicy,
+    PolicyFilter,
+    PolicyLocation,
+    parse_citrix_loopback_policy,
+)
+from vipctl.settings.errors import SettingsError
+from vipctl.settings.names import parse_exe_name, parse_exe_names
+from vipctl.settings.network import parse_adapter_cidr, parse_mac
+from vipctl.settings.prefer_loopback import PreferLoopback, parse_prefer_loopback
+from vipctl.settings.rds import RdsIpVirtualization, parse_rds_ip_virtualization
+from vipctl.settings.status import StatusQuery, parse_status_query
+
+__all__ = [
+    "DEFAULT_POLICY_NAME",
+    "CitrixLoopbackPolicy",
+    "PolicyFilter",
+    "PolicyLocation",
+    "PreferLoopback",
+    "RdsIpVirtualization",
+    "SettingsError",
+    "StatusQuery",
+    "parse_adapter_cidr",
+    "parse_citrix_loopback_policy",
+    "parse_exe_name",
+    "parse_exe_names",
+    "parse_mac",
+    "parse_prefer_loopback",
+    "parse_rds_ip_virtualization",
+    "parse_status_query",
+]

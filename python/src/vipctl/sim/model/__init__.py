@@ -1,0 +1,4 @@
+"""The simulator's host model: Windows behaviour as ground truth, no I/O (DOMAIN.md section 7).
+
+Everything a simulated Windows host does lives in this package; the twin (`vipctl.sim.twin`) only
+translates executor ops into calls on it, and the front door only moves bytes."""

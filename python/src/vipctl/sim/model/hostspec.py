@@ -1,0 +1,59 @@
+"""The description of one simulated host: what a farm file or a contract vector builds it from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from vipctl.sim.model.network import Adapter
+from vipctl.sim.model.processes import AppSpec
+from vipctl.sim.model.regvalue import RegValue
+
+RDSH_ROLE = "RDS-RD-Server"
+
+
+@dataclass
+class WinRMEndpoint:
+    address: str
+    username: str
+    password: str
+    http_port: int = 5985
+    https_port: int = 5986
+    allow_unencrypted: bool = False
+    basic: bool = True
+    ntlm: bool = True
+
+
+@dataclass
+class UserSpec:
+    name: str
+    apps: list[AppSpec] = field(default_factory=list)
+    admin: bool = False  # an `mstsc /admin` session: never virtualized
+
+
+@dataclass
+class VdaSpec:
+    version: str
+    controllers: list[str]
+    delivery_group: str | None = None
+
+
+@dataclass
+class HostSpec:
+    name: str
+    image: str
+    winrm: WinRMEndpoint
+    adapter: Adapter
+    groups: list[str] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+    computer_name: str | None = None
+    vip_pool_start: str | None = None
+    vip_pool_size: int = 0
+    services: list[AppSpec] = field(default_factory=list)
+    users: list[UserSpec] = field(default_factory=list)
+    citrix_vda: VdaSpec | None = None
+    citrix_controller: bool = False
+    registry: dict[str, dict[str, RegValue] | None] = field(default_factory=dict)
+    tsvip: dict[str, Any] = field(default_factory=dict)
+    citrix_policies: list[tuple[str, str | None, str, dict[str, Any]]] = field(default_factory=list)
+    reboot_seconds: float = 0.2

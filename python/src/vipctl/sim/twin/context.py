@@ -1,0 +1,56 @@
+"""What one request carries from op to op: check mode, the backup folder and what was backed up."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from vipctl.sim.model.regfile import export_bytes
+from vipctl.sim.model.registry import display_path
+
+if TYPE_CHECKING:
+    from vipctl.sim.model.host import SimHost
+
+_UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>| ]')
+
+Outcome = tuple[bool, dict[str, Any]]  # (changed, data)
+
+
+@dataclass
+class OpContext:
+    host: SimHost
+    check: bool
+    backup_dir: str | None
+    backups: list[str] = field(default_factory=list)
+    _backed_up: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def writing(self) -> bool:
+        return not self.check
+
+    def backup_registry_key(self, parts: list[str]) -> str | None:
+        """`reg export` the key before its first write in this request; the file path, or None."""
+        if self.check or self.backup_dir is None:
+            return None
+        path = display_path(parts)
+        if path.lower() in self._backed_up:
+            return self._backed_up[path.lower()]
+        file = self.backup_dir.rstrip("\\") + "\\" + path.replace("\\", "_").replace(" ", "_") + ".reg"
+        self.host.files.write(file, export_bytes(self.host.registry, path))
+        return self._remember(path.lower(), file)
+
+    def backup_json(self, identity: str, file_stem: str, content: dict[str, Any]) -> str | None:
+        if self.check or self.backup_dir is None:
+            return None
+        if identity in self._backed_up:
+            return self._backed_up[identity]
+        file = self.backup_dir.rstrip("\\") + "\\" + _UNSAFE_FILE_CHARS.sub("_", file_stem) + ".json"
+        self.host.files.write(file, json.dumps(content, ensure_ascii=False, indent=2).encode("utf-8"))
+        return self._remember(identity, file)
+
+    def _remember(self, identity: str, file: str) -> str:
+        self._backed_up[identity] = file
+        self.backups.append(file)
+        return file

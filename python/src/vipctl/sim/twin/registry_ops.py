@@ -1,0 +1,127 @@
+"""registry_get, registry_set, registry_rename_key, registry_restore, backup_list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vipctl.sim.model.errors import BadArgument, Conflict, NotFound
+from vipctl.sim.model.regfile import decode_reg_file, export_text, import_text
+from vipctl.sim.model.registry import display_path, split_path
+from vipctl.sim.model.regvalue import RegValue
+from vipctl.sim.twin.args import optional_str_list, require_str
+from vipctl.sim.twin.context import OpContext, Outcome
+
+
+def op_registry_get(ctx: OpContext, args: dict[str, Any]) -> Outcome:
+    parts = split_path(args.get("path"))
+    names = optional_str_list(args, "names")
+    key = ctx.host.registry.find(parts)
+    data: dict[str, Any] = {"path": display_path(parts), "exists": key is not None, "values": {}, "subkeys": []}
+    if key is None:
+        return False, data
+    wanted = None if names is None else {n.lower() for n in names}
+    data["values"] = {
+        name: value.to_json() for name, value in key.value_items() if wanted is None or name.lower() in wanted
+    }
+    data["subkeys"] = [sub.name for sub in key.sorted_subkeys()]
+    return False, data
+
+
+def _parse_values(raw: object) -> list[tuple[str, RegValue | None]]:
+    if not isinstance(raw, list) or not raw:
+        raise BadArgument("'values' must be a non-empty list of {name, state, type, value}")
+    out: list[tuple[str, RegValue | None]] = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise BadArgument(f"values[{i}]: 'name' is required and must be a string ('' is the default value)")
+        state = item.get("state", "present")
+        if state == "absent":
+            out.append((item["name"], None))
+        elif state == "present":
+            out.append((item["name"], RegValue.from_json(item.get("type"), item.get("value"))))
+        else:
+            raise BadArgument(f"values[{i}]: state must be 'present' or 'absent', got {state!r}")
+    return out
+
+
+def op_registry_set(ctx: OpContext, args: dict[str, Any]) -> Outcome:
+    parts = split_path(args.get("path"))
+    wanted = _parse_values(args.get("values"))
+    registry = ctx.host.registry
+    registry.check_access(parts)
+    pending: dict[str, RegValue | None] = {}
+    changes: list[dict[str, Any]] = []
+    for name, after in wanted:
+        before = pending[name.lower()] if name.lower() in pending else registry.get_value(parts, name)
+        pending[name.lower()] = after
+        if before != after:
+            changes.append({
+                "name": name,
+                "before": None if before is None else before.to_json(),
+                "after": None if after is None else after.to_json(),
+            })
+    backup = None
+    if changes and ctx.writing:
+        backup = ctx.backup_registry_key(parts)
+        for name, after in wanted:
+            if after is None:
+                registry.delete_value(parts, name)
+            else:
+                registry.set_value(parts, name, after)
+    return bool(changes), {"path": display_path(parts), "changes": changes, "backup": backup}
+
+
+def op_registry_rename_key(ctx: OpContext, args: dict[str, Any]) -> Outcome:
+    parts = split_path(args.get("path"))
+    new_name = require_str(args, "new_name")
+    if "\\" in new_name:
+        raise BadArgument("'new_name' must be a leaf key name, without '\\'")
+    if not parts:
+        raise BadArgument("cannot rename the HKLM hive")
+    target = [*parts[:-1], new_name]
+    registry = ctx.host.registry
+    data = {"path": display_path(parts), "new_path": display_path(target)}
+    source_exists, target_exists = registry.exists(parts), registry.exists(target)
+    if not source_exists and target_exists:
+        return False, {**data, "state": "already"}
+    if not source_exists:
+        raise NotFound(f"Cannot find path '{display_path(parts)}' because it does not exist.")
+    if target_exists:
+        raise Conflict(f"A key at this path already exists: {display_path(target)}")
+    if ctx.writing:
+        # Both ends are saved: restoring the two files undoes the rename exactly.
+        ctx.backup_registry_key(parts)
+        ctx.backup_registry_key(target)
+        registry.rename_key(parts, new_name)
+    return True, {**data, "state": "renamed"}
+
+
+def op_registry_restore(ctx: OpContext, args: dict[str, Any]) -> Outcome:
+    file = require_str(args, "file")
+    content = ctx.host.files.read(file)
+    if content is None:
+        raise NotFound(f"Cannot find path '{file}' because it does not exist.")
+    text = decode_reg_file(content)
+    scratch = ctx.host.registry.copy()
+    sections = import_text(scratch, text)  # also validates the file before the real hive is touched
+    if not sections:
+        raise BadArgument(f"{file} holds no registry key")
+    key = display_path(split_path(sections[0]))
+    before = export_text(ctx.host.registry, key)
+    # Exact restore: the key's tree is replaced by what the file holds.
+    scratch = ctx.host.registry.copy()
+    scratch.delete_key(key)
+    import_text(scratch, text)
+    changed = export_text(scratch, key) != before
+    if changed and ctx.writing:
+        ctx.host.registry.delete_key(key)
+        import_text(ctx.host.registry, text)
+    return changed, {"file": file, "key": key}
+
+
+def op_backup_list(ctx: OpContext, args: dict[str, Any]) -> Outcome:
+    root = require_str(args, "root")
+    children = ctx.host.files.children(root)
+    # Backup folders are named by UTC time stamp, so name order is age order.
+    sets = [{"dir": d, "files": files} for d, files in sorted(children.items(), key=lambda kv: kv[0].lower(), reverse=True)]
+    return False, {"sets": sets}

@@ -1,0 +1,17 @@
+"""Sans-I/O WS-Management: parse requests, keep shells, shape replies like Windows' WinRM service.
+
+Nothing here touches a socket; `vipctl.sim.server` feeds request bodies in and writes replies out.
+"""
+
+from vipctl.sim.wsman.endpoint import Outcome, PendingReceive, ShellFactory, WsmanEndpoint
+from vipctl.sim.wsman.request import MalformedRequest, WsmanRequest, parse_request
+
+__all__ = [
+    "MalformedRequest",
+    "Outcome",
+    "PendingReceive",
+    "ShellFactory",
+    "WsmanEndpoint",
+    "WsmanRequest",
+    "parse_request",
+]

@@ -1,0 +1,104 @@
+"""Reply envelopes and SOAP faults shaped like the ones Windows' WinRM service sends.
+
+Built as text rather than through ElementTree so the prefixes match a real Windows capture
+(`s:`, `a:`, `rsp:` ...) instead of ElementTree's generated `ns0:`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+from vipctl.sim.wsman import ns
+
+# WSManFault codes clients act on (pywinrm and pypsrp turn 2150858793 into "retry the Receive").
+CODE_OPERATION_TIMEOUT = 2150858793  # 0x80338029 ERROR_WSMAN_OPERATION_TIMEDOUT
+CODE_SHELL_NOT_FOUND = 2150858843  # 0x8033805B ERROR_WINRS_SHELL_NOT_FOUND
+CODE_SCHEMA_VALIDATION = 2150858817  # 0x80338041: request did not match the schema
+CODE_ACTION_NOT_SUPPORTED = 2150858771  # 0x80338013: action / resource not supported
+CODE_INTERNAL = 2150859046  # 0x80338126: catch-all used for provider errors
+
+_NAMESPACE_DECLS = " ".join(f"xmlns:{prefix}={quoteattr(uri)}" for prefix, uri in ns.REPLY_PREFIXES.items())
+
+
+def new_message_id() -> str:
+    return f"uuid:{str(uuid.uuid4()).upper()}"
+
+
+def envelope(action: str, relates_to: str, body: str) -> bytes:
+    """A complete reply: fresh MessageID, To anonymous, RelatesTo the request's MessageID."""
+    header = (
+        f"<s:Header><a:Action>{escape(action)}</a:Action>"
+        f"<a:MessageID>{new_message_id()}</a:MessageID>"
+        f"<a:To>{ns.ANONYMOUS}</a:To>"
+        f"<a:RelatesTo>{escape(relates_to)}</a:RelatesTo></s:Header>"
+    )
+    text = f'<s:Envelope xml:lang="en-US" {_NAMESPACE_DECLS}>{header}<s:Body>{body}</s:Body></s:Envelope>'
+    return text.encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A WS-Man fault: SOAP code, WS-Man subcode, reason text and the WSManFault code."""
+
+    code: str  # "s:Sender" or "s:Receiver"
+    subcode: str  # e.g. "w:TimedOut"
+    reason: str
+    wsman_code: int
+
+    def render(self, relates_to: str, machine: str) -> bytes:
+        message = escape(self.reason)
+        body = (
+            f"<s:Fault><s:Code><s:Value>{self.code}</s:Value>"
+            f"<s:Subcode><s:Value>{self.subcode}</s:Value></s:Subcode></s:Code>"
+            f'<s:Reason><s:Text xml:lang="en-US">{message}</s:Text></s:Reason>'
+            f"<s:Detail><f:WSManFault xmlns:f={quoteattr(ns.WSMAN_FAULT)} "
+            f"Code={quoteattr(str(self.wsman_code))} Machine={quoteattr(machine)}>"
+            f"<f:Message>{message}</f:Message></f:WSManFault></s:Detail></s:Fault>"
+        )
+        return envelope(ns.FAULT_ACTION, relates_to, body)
+
+
+def operation_timeout() -> Fault:
+    return Fault(
+        "s:Receiver",
+        "w:TimedOut",
+        "The WS-Management service cannot complete the operation within the time specified in "
+        "OperationTimeout.  ",
+        CODE_OPERATION_TIMEOUT,
+    )
+
+
+def shell_not_found(shell_id: str) -> Fault:
+    return Fault(
+        "s:Sender",
+        "w:InvalidSelectors",
+        f"The request for the Windows Remote Shell with ShellId {shell_id} failed because the shell was not "
+        "found on the server. Possible causes are: the specified ShellId is incorrect or the shell no longer "
+        "exists on the server. Provide the correct ShellId or create a new shell and try again. ",
+        CODE_SHELL_NOT_FOUND,
+    )
+
+
+def malformed(detail: str) -> Fault:
+    return Fault(
+        "s:Sender",
+        "w:SchemaValidationError",
+        f"The SOAP XML in the message does not match the corresponding XML schema definition. {detail}",
+        CODE_SCHEMA_VALIDATION,
+    )
+
+
+def not_supported(action: str, resource_uri: str) -> Fault:
+    return Fault(
+        "s:Sender",
+        "a:ActionNotSupported",
+        f"The WS-Management service does not support action {action} on resource {resource_uri}.",
+        CODE_ACTION_NOT_SUPPORTED,
+    )
+
+
+def internal_error(detail: str) -> Fault:
+    reason = f"The WS-Management service failed: {detail}"
+    return Fault("s:Receiver", "w:InternalError", reason, CODE_INTERNAL)

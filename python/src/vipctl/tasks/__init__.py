@@ -1,0 +1,1 @@
+"""One entry point per module, called by the Ansible action plugins and the CLI."""

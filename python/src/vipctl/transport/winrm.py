@@ -1,0 +1,195 @@
+"""WinRS transport (pywinrm): one `cmd` shell per host, opened on first use and reused.
+
+Each request starts the fixed bootstrap command line and feeds the executor and the request on
+stdin (docs/executor-protocol.md, "Transport framing"). Retries cover only the steps before the
+request is on the wire - opening the shell and starting the command, which waits for stdin - so
+a write request is never sent twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import re
+import threading
+import time
+from types import TracebackType
+from typing import Any, Literal, cast
+
+from winrm.exceptions import WinRMOperationTimeoutError
+from winrm.protocol import Protocol
+
+from vipctl.executor import bootstrap
+from vipctl.executor.codec import Response, decode_response
+from vipctl.executor.errors import ExecutorError
+from vipctl.transport.connection import ConnectionSettings
+from vipctl.transport.errors import (
+    HostUnreachable,
+    ProtocolError,
+    TransportError,
+    TransportTimeout,
+    map_exception,
+)
+
+# pywinrm's names for the auth methods ConnectionSettings allows with winrm.
+WinrmAuth = Literal["basic", "ntlm", "kerberos"]
+_CLIXML_ERROR = re.compile(r'<S S="Error">(.*?)</S>', re.DOTALL)
+_CLIXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def stderr_text(raw: bytes) -> str:
+    """Readable text from stderr, unwrapping PowerShell's `#< CLIXML` error records."""
+    text = raw.decode("utf-8", errors="replace")
+    if not text.startswith("#< CLIXML"):
+        return text.strip()
+    parts = [html.unescape(part) for part in _CLIXML_ERROR.findall(text)]
+    joined = "".join(_CLIXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), part) for part in parts)
+    return joined.strip()
+
+
+class WinrmTransport:
+    """Run executor requests on one host over WinRS. Cheap to create: nothing connects until `run`."""
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        if settings.connection != "winrm":
+            raise ValueError(
+                f"{settings.name}: WinrmTransport needs connection 'winrm', not {settings.connection!r}"
+            )
+        self.settings = settings
+        self._protocol: Protocol | None = None
+        self._shell_id: str | None = None
+        # One command at a time per shell keeps stdin and output of two requests apart.
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"WinrmTransport({self.settings.name!r}, open={self._shell_id is not None})"
+
+    def __enter__(self) -> WinrmTransport:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _mapped(self, error: BaseException) -> TransportError:
+        return map_exception(error, host=self.settings.name, secrets=[self.settings.password])
+
+    def _new_protocol(self) -> Protocol:
+        s = self.settings
+        return Protocol(
+            s.endpoint,
+            transport=cast(WinrmAuth, s.auth),
+            username=s.username,
+            password=s.password,
+            server_cert_validation="validate" if s.cert_validation else "ignore",
+            # None (documented, though not in the annotation) instead of pywinrm's "legacy_requests":
+            # trust comes from the settings, not from REQUESTS_CA_BUNDLE in the environment.
+            ca_trust_path=cast(str, s.ca_trust_path),
+            read_timeout_sec=int(s.read_timeout),
+            operation_timeout_sec=s.operation_timeout,
+            message_encryption=s.message_encryption,
+            proxy=None if s.ignore_proxy else (s.proxy or "legacy_requests"),
+        )
+
+    def _start_once(self) -> tuple[Protocol, str, str]:
+        if self._protocol is None:
+            self._protocol = self._new_protocol()
+        if self._shell_id is None:
+            self._shell_id = self._protocol.open_shell()
+        executable, _, arguments = bootstrap.command_line().partition(" ")
+        command_id = self._protocol.run_command(self._shell_id, executable, [arguments])
+        return self._protocol, self._shell_id, command_id
+
+    def _start(self) -> tuple[Protocol, str, str]:
+        """Open the shell if needed and start the bootstrap, retrying connection failures.
+
+        Safe to repeat: the bootstrap blocks on stdin, so nothing of the request has run yet."""
+        attempt = 0
+        while True:
+            try:
+                return self._start_once()
+            except Exception as error:
+                mapped = self._mapped(error)
+                self._discard(polite=False)
+                if (
+                    not (isinstance(mapped, HostUnreachable) and mapped.retryable)
+                    or attempt >= self.settings.retries
+                ):
+                    raise mapped from None
+                attempt += 1
+                time.sleep(self.settings.retry_backoff * (2 ** (attempt - 1)))
+
+    def run(self, request: dict[str, Any]) -> Response:
+        """Run one executor request; raise a TransportError or ExecutorError on failure."""
+        frame = bootstrap.stdin_frame(request)
+        with self._lock:
+            protocol, shell_id, command_id = self._start()
+            try:
+                protocol.send_command_input(shell_id, command_id, frame, end=True)
+                stdout, stderr, exit_code = self._collect(protocol, shell_id, command_id)
+            except ExecutorError:
+                self._discard(polite=True)
+                raise
+            except Exception as error:
+                # From here on the request may have run: fail, never resend.
+                mapped = self._mapped(error)
+                self._discard(polite=not isinstance(mapped, HostUnreachable | TransportTimeout))
+                raise mapped from None
+            # The output is in hand; a failed cleanup only leaves a finished command behind.
+            with contextlib.suppress(Exception):
+                protocol.cleanup_command(shell_id, command_id)
+        return self._decode(stdout, stderr, exit_code)
+
+    def _collect(self, protocol: Protocol, shell_id: str, command_id: str) -> tuple[bytes, bytes, int]:
+        """Receive until the command is done; unlike pywinrm's own loop, give up at command_timeout."""
+        deadline = time.monotonic() + self.settings.command_timeout
+        stdout: list[bytes] = []
+        stderr: list[bytes] = []
+        while True:
+            try:
+                out, err, exit_code, done = protocol.get_command_output_raw(shell_id, command_id)
+            except WinRMOperationTimeoutError:
+                out, err, exit_code, done = b"", b"", -1, False
+            stdout.append(out)
+            stderr.append(err)
+            if done:
+                return b"".join(stdout), b"".join(stderr), int(exit_code)
+            if time.monotonic() > deadline:
+                raise TransportTimeout(
+                    self.settings.name,
+                    f"the executor did not finish within {self.settings.command_timeout:g} s",
+                )
+
+    def _decode(self, stdout: bytes, stderr: bytes, exit_code: int) -> Response:
+        try:
+            text = stdout.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ProtocolError(
+                self.settings.name, f"executor output is not UTF-8 ({error.reason})"
+            ) from None
+        # powershell.exe may write progress records to stderr on success, so stderr alone is no error.
+        if not text.strip():
+            detail = stderr_text(stderr) or "no output"
+            raise ProtocolError(
+                self.settings.name, f"the executor printed nothing (exit code {exit_code}): {detail}"
+            )
+        return decode_response(text, exit_code, host=self.settings.name)
+
+    def _discard(self, *, polite: bool) -> None:
+        """Forget the shell. `polite` deletes it on the host; skipped when the host stopped answering,
+        where it would only wait out another timeout (Windows reaps idle shells itself)."""
+        protocol, shell_id = self._protocol, self._shell_id
+        self._protocol, self._shell_id = None, None
+        if protocol is None:
+            return
+        with contextlib.suppress(Exception):
+            if polite and shell_id is not None:
+                protocol.close_shell(shell_id)
+            else:
+                protocol.transport.close_session()
+
+    def close(self) -> None:
+        """Delete the shell and drop the HTTP session (idempotent)."""
+        with self._lock:
+            self._discard(polite=True)

@@ -1,0 +1,108 @@
+"""Reply shapes pywinrm depends on, checked by driving the real `winrm.protocol.Protocol`."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import pytest
+from vipctl.executor import bootstrap
+from vipctl.sim.wsman import WsmanEndpoint, ns
+from winrm.exceptions import WinRMOperationTimeoutError, WSManFaultError
+
+GUID_UPPER = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$")
+BOOT_ARGS = [
+    *bootstrap.POWERSHELL_ARGS,
+    "-EncodedCommand",
+    bootstrap.encode_powershell(bootstrap.BOOTSTRAP_PS1),
+]
+REQUEST = {"v": 1, "check": True, "ops": [{"op": "host_facts"}]}
+
+
+def _header(reply: bytes, tag: str) -> str:
+    node = ET.fromstring(reply).find(f"{{{ns.SOAP}}}Header/{{{ns.ADDRESSING}}}{tag}")
+    assert node is not None and node.text
+    return node.text
+
+
+def test_shell_ids_are_upper_case_guids_and_replies_relate_to_the_request(protocol: Any) -> None:
+    shell_id = protocol.open_shell()
+    assert GUID_UPPER.match(shell_id)
+    transport = protocol.transport
+    reply = transport.endpoint.handle(transport.sent[-1])
+    request_id = _header(transport.sent[-1], "MessageID")
+    assert _header(reply.body, "RelatesTo") == request_id
+    assert _header(reply.body, "To") == ns.ANONYMOUS
+    assert _header(reply.body, "Action") == ns.ACTION_CREATE + "Response"
+    assert uuid.UUID(_header(reply.body, "MessageID").removeprefix("uuid:")) != uuid.UUID(request_id[5:])
+    protocol.close_shell(shell_id)  # asserts RelatesTo itself
+
+
+def test_executor_runs_through_bootstrap_and_stdin_frame(protocol: Any, backend: Any) -> None:
+    shell_id = protocol.open_shell()
+    command_id = protocol.run_command(shell_id, "powershell.exe", BOOT_ARGS)
+    assert GUID_UPPER.match(command_id)
+    protocol.send_command_input(shell_id, command_id, bootstrap.stdin_frame(REQUEST), end=True)
+    stdout, stderr, code = protocol.get_command_output(shell_id, command_id)
+    assert code == 0 and stderr == b""
+    assert json.loads(stdout) == {"v": 1, "results": [{"op": "host_facts", "ok": True, "data": {}}]}
+    assert json.loads(backend.calls[0][1]) == REQUEST
+    protocol.cleanup_command(shell_id, command_id)
+    protocol.close_shell(shell_id)
+
+
+def test_other_scripts_get_a_powershell_error_naming_their_first_line(protocol: Any) -> None:
+    shell_id = protocol.open_shell()
+    encoded = bootstrap.encode_powershell("Get-Process\r\nGet-Service")
+    command_id = protocol.run_command(shell_id, f"powershell -encodedcommand {encoded}")
+    stdout, stderr, code = protocol.get_command_output(shell_id, command_id)
+    assert code == 1 and stdout == b""
+    assert b"Get-Process" in stderr and b"FullyQualifiedErrorId" in stderr
+
+
+def test_receive_before_stdin_ends_times_out_with_the_wsman_code(protocol: Any) -> None:
+    shell_id = protocol.open_shell()
+    command_id = protocol.run_command(shell_id, "powershell.exe", BOOT_ARGS)
+    with pytest.raises(WinRMOperationTimeoutError):
+        protocol.get_command_output_raw(shell_id, command_id)
+    body = protocol.transport.sent[-1]
+    outcome = protocol.transport.endpoint.handle(body)
+    fault = outcome.timed_out()
+    assert fault.status == 500
+    assert b"w:TimedOut" in fault.body and b'Code="2150858793"' in fault.body
+    assert _header(fault.body, "RelatesTo") == _header(body, "MessageID")
+
+
+def test_unknown_shell_is_a_fault_with_code_2150858843(protocol: Any) -> None:
+    with pytest.raises(WSManFaultError) as caught:
+        protocol.run_command("5A2C5F86-0000-4000-8000-000000000000", "ipconfig")
+    assert caught.value.wsman_fault_code == 2150858843
+    assert caught.value.fault_subcode == "w:InvalidSelectors"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not xml at all",
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>',
+        b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body/></s:Envelope>',
+    ],
+)
+def test_malformed_and_dtd_requests_are_sender_faults(endpoint: WsmanEndpoint, body: bytes) -> None:
+    outcome = endpoint.handle(body)
+    assert outcome.status == 500  # type: ignore[union-attr]
+    root = ET.fromstring(outcome.body)  # type: ignore[union-attr]
+    value = root.find(f".//{{{ns.SOAP}}}Code/{{{ns.SOAP}}}Value")
+    assert value is not None and value.text == "s:Sender"
+    assert b"w:SchemaValidationError" in outcome.body  # type: ignore[union-attr]
+
+
+def test_unsupported_resource_is_refused(protocol: Any) -> None:
+    # PSRP is not served by this endpoint's factory: Create must fault, not crash.
+    protocol.transport.endpoint._factory = lambda uri: None
+    with pytest.raises(WSManFaultError) as caught:
+        protocol.open_shell()
+    assert caught.value.fault_subcode == "a:ActionNotSupported"
