@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 import pytest
+from ansible.playbook.play_context import PlayContext
+from ansible.plugins.loader import connection_loader
+from ansible.plugins.shell.powershell import ShellModule, _common_args
 from pypsrp.client import Client
 from pypsrp.complex_objects import PSInvocationState
 from pypsrp.host import PSHost, PSHostUserInterface
 from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
-
 from vipctl.executor import bootstrap, script_text
 from vipctl.sim.server import SimServer
 
@@ -109,7 +112,7 @@ def test_bootstrap_the_way_ansible_psrp_runs_it_reports_rc_through_the_host(sim:
     # bootstrap as a local-scope script, stdin lines as pipeline input, the last pipeline stopped
     # before the next one, rc = host.rc or (1 if had_errors else 0).
     name = _pick(sim, unencrypted=False)
-    host = PSHost(None, None, False, "Ansible PSRP Host", None, PSHostUserInterface(), None)
+    host = PSHost(None, None, False, "Ansible PSRP Host", None, PSHostUserInterface(), None)  # type: ignore[arg-type]
     pool = RunspacePool(_wsman(sim, name, "https", "ntlm"), host=host)
     pool.open()
     try:
@@ -122,7 +125,7 @@ def test_bootstrap_the_way_ansible_psrp_runs_it_reports_rc_through_the_host(sim:
             host.rc = 0
             ps = PowerShell(pool)
             ps.add_script(bootstrap.BOOTSTRAP_PS1, use_local_scope=True)
-            output = ps.invoke(input=lines)
+            output = ps.invoke(input=lines)  # type: ignore[arg-type]  # a list, exactly as Ansible passes it
             rc = host.rc or (1 if ps.had_errors else 0)
             assert rc == want_rc
             reply = json.loads(output[0])
@@ -135,3 +138,40 @@ def test_bootstrap_the_way_ansible_psrp_runs_it_reports_rc_through_the_host(sim:
         assert (host.rc or (1 if foreign.had_errors else 0)) == 1
     finally:
         pool.close()
+
+
+def test_ansible_psrp_connection_plugin_runs_the_bootstrap_and_reads_rc(sim: SimServer) -> None:
+    name = _pick(sim, unencrypted=False)
+    address, port = _listener(sim, name, "https")
+    cfg = sim.host(name).winrm
+    connection = connection_loader.get("psrp", PlayContext(), io.StringIO())
+    connection.set_options(
+        var_options={
+            "ansible_host": address,
+            "ansible_port": port,
+            "ansible_user": cfg.username,
+            "ansible_password": cfg.password,
+            "ansible_psrp_protocol": "https",
+            "ansible_psrp_auth": "ntlm",
+            "ansible_psrp_ca_cert": str(sim.ca_file),
+        }
+    )
+    connection._connect()
+    try:
+        stdin = bootstrap.stdin_frame(REQUEST)
+        shell_built = ShellModule()._encode_script(bootstrap.BOOTSTRAP_PS1)
+        encoded = bootstrap.encode_powershell(bootstrap.BOOTSTRAP_PS1)
+        prefixed = " ".join([*_common_args, "-EncodedCommand", encoded])
+        for command in (shell_built, prefixed, shell_built):  # one runspace, several pipelines
+            rc, stdout, stderr = connection.exec_command(command, in_data=stdin)
+            assert (rc, stderr) == (0, b"")
+            assert json.loads(stdout)["results"][0]["op"] == "host_facts"
+        # Any other command line runs as `<line>\nexit $LASTEXITCODE`: a child powershell.exe
+        # that never sees the stdin lines, so the bootstrap refuses with exit code 1.
+        rc, stdout, _ = connection.exec_command(bootstrap.command_line(), in_data=stdin)
+        assert rc == 1 and json.loads(stdout)["error"]["kind"] == "bad_request"
+        rc, stdout, stderr = connection.exec_command("Get-ChildItem C:\\")
+        assert rc == 1 and stdout == b""
+        assert b"'Get-ChildItem C:\\'" in stderr and b"CommandNotFoundException" in stderr
+    finally:
+        connection.close()

@@ -31,6 +31,12 @@ FEATURE_TARGET: Final = "Windows feature"
 REBOOT_VALUE_NAMES: Final = frozenset({registry_map.ENABLE_VIRTUAL_IP.name, "VirtualIPActive"})
 
 
+LOOPBACK_UNCONFIRMED_WARNING: Final = (
+    "could not confirm that Citrix virtual loopback is enabled on this VDA (its policy cache value "
+    "names are UNCONFIRMED); check the bindings with vip_bindings"
+)
+
+
 class PlanError(ValueError):
     """A guard refused the plan; the message is the human reason."""
 
@@ -278,10 +284,7 @@ def prefer_loopback_guard(observed: Observed, desired: Desired) -> list[str]:
             "are enabled); enable the loopback policy first, or set force: true"
         )
     if loopback_on is None:
-        return [
-            "could not confirm that Citrix virtual loopback is enabled on this VDA (its policy cache value "
-            "names are UNCONFIRMED); check the bindings with vip_bindings"
-        ]
+        return [LOOPBACK_UNCONFIRMED_WARNING]
     return []
 
 

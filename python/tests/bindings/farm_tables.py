@@ -28,10 +28,17 @@ _PATHS = {
 
 
 def proc(pid: int, name: str, session: int) -> dict[str, Any]:
-    return {"pid": pid, "name": name, "path": _PATHS[name.lower() if name != "System" else name], "session": session}
+    return {
+        "pid": pid,
+        "name": name,
+        "path": _PATHS[name.lower() if name != "System" else name],
+        "session": session,
+    }
 
 
-def tcp(p: dict[str, Any], local: str, port: int, state: str = "Listen", remote: tuple[str, int] | None = None) -> dict[str, Any]:
+def tcp(
+    p: dict[str, Any], local: str, port: int, state: str = "Listen", remote: tuple[str, int] | None = None
+) -> dict[str, Any]:
     remote_address, remote_port = remote if remote else ("0.0.0.0", 0)
     return {
         "protocol": "tcp",
@@ -90,9 +97,27 @@ def sessions_data() -> dict[str, Any]:
     return {
         "sessions": [
             {"id": 0, "user": None, "state": "Disconnected", "station": "Services", "virtual_ip": None},
-            {"id": 1, "user": "CONTOSO\\alice", "state": "Active", "station": "RDP-Tcp#3", "virtual_ip": VIPS[1]},
-            {"id": 2, "user": "CONTOSO\\bob", "state": "Active", "station": "RDP-Tcp#5", "virtual_ip": VIPS[2]},
-            {"id": 3, "user": "CONTOSO\\carol", "state": "Active", "station": "RDP-Tcp#8", "virtual_ip": VIPS[3]},
+            {
+                "id": 1,
+                "user": "CONTOSO\\alice",
+                "state": "Active",
+                "station": "RDP-Tcp#3",
+                "virtual_ip": VIPS[1],
+            },
+            {
+                "id": 2,
+                "user": "CONTOSO\\bob",
+                "state": "Active",
+                "station": "RDP-Tcp#5",
+                "virtual_ip": VIPS[2],
+            },
+            {
+                "id": 3,
+                "user": "CONTOSO\\carol",
+                "state": "Active",
+                "station": "RDP-Tcp#8",
+                "virtual_ip": VIPS[3],
+            },
             {
                 "id": 4,
                 "user": "CONTOSO\\admin",

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from farm_tables import after_data, before_data
-
 from vipctl.bindings.clashes import InstanceStatus, find_clashes
 from vipctl.bindings.model import parse_net_endpoints
 
@@ -22,7 +21,10 @@ def test_crm_clash_lists_the_two_failed_binds() -> None:
 
 def test_softphone_clash_and_single_session_programs_are_not_clashes() -> None:
     clashes = find_clashes(parse_net_endpoints(before_data()))
-    assert {(c.program, c.protocol, c.port) for c in clashes} == {("crm.exe", "tcp", 9000), ("softphone.exe", "udp", 5060)}
+    assert {(c.program, c.protocol, c.port) for c in clashes} == {
+        ("crm.exe", "tcp", 9000),
+        ("softphone.exe", "udp", 5060),
+    }
     phone = next(c for c in clashes if c.program == "softphone.exe")
     assert [i.session for i in phone.failed] == [2]
 
@@ -31,7 +33,12 @@ def test_after_virtualization_clashes_are_resolved() -> None:
     clashes = find_clashes(parse_net_endpoints(after_data()))
     crm = next(c for c in clashes if c.program == "crm.exe")
     assert crm.sessions == (1, 2, 3, 4)
-    assert [i.addresses for i in crm.instances] == [("127.0.0.2",), ("127.0.0.3",), ("127.0.0.4",), ("127.0.0.1",)]
+    assert [i.addresses for i in crm.instances] == [
+        ("127.0.0.2",),
+        ("127.0.0.3",),
+        ("127.0.0.4",),
+        ("127.0.0.1",),
+    ]
     assert crm.resolved and all(c.resolved for c in clashes)
 
 

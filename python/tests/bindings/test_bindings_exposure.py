@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from farm_tables import SERVER_IP, VIPS, after_data, before_data
-
 from vipctl.bindings.exposure import BindKind, classify_address, find_exposures
 from vipctl.bindings.model import parse_net_endpoints
 
 
-def _summary(data: dict[str, object], **kwargs: object) -> set[tuple[str, str, int, str]]:
+def _summary(data: dict[str, Any], **kwargs: Any) -> set[tuple[str, str, int, str]]:
     table = parse_net_endpoints(data)
-    found = find_exposures(table.endpoints, server_ips=[SERVER_IP], session_ips=list(VIPS.values()), **kwargs)  # type: ignore[arg-type]
-    return {(e.endpoint.process or "", e.endpoint.local_address, e.endpoint.local_port, e.kind.value) for e in found}
+    found = find_exposures(table.endpoints, server_ips=[SERVER_IP], session_ips=list(VIPS.values()), **kwargs)
+    return {
+        (e.endpoint.process or "", e.endpoint.local_address, e.endpoint.local_port, e.kind.value)
+        for e in found
+    }
 
 
 def test_before_rollout_flags_the_three_programs_and_not_the_noise() -> None:
@@ -60,4 +64,8 @@ def test_classify_address(address: str, kind: BindKind | None) -> None:
 
 def test_kind_groups() -> None:
     assert {k for k in BindKind if k.wants_loopback} == {BindKind.LOOPBACK, BindKind.SESSION_LOOPBACK}
-    assert {k for k in BindKind if k.wants_wildcard} == {BindKind.ANY, BindKind.SERVER_IP, BindKind.SESSION_IP}
+    assert {k for k in BindKind if k.wants_wildcard} == {
+        BindKind.ANY,
+        BindKind.SERVER_IP,
+        BindKind.SESSION_IP,
+    }

@@ -5,7 +5,6 @@ from typing import Any
 
 import pytest
 from farm_tables import before_data, sessions_data
-
 from vipctl.bindings.model import BindingsDataError, parse_net_endpoints, parse_sessions, program_key
 
 
@@ -114,7 +113,13 @@ def test_malformed_sessions_are_reported(row: dict[str, Any], message: str) -> N
 
 @pytest.mark.parametrize(
     ("name", "key"),
-    [("crm.exe", "crm"), ("CRM.EXE", "crm"), ("crm", "crm"), (r"C:\Apps\Crm.exe", "crm"), ("System", "system")],
+    [
+        ("crm.exe", "crm"),
+        ("CRM.EXE", "crm"),
+        ("crm", "crm"),
+        (r"C:\Apps\Crm.exe", "crm"),
+        ("System", "system"),
+    ],
 )
 def test_program_key_matches_all_spellings(name: str, key: str) -> None:
     assert program_key(name) == key

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from farm_tables import SERVER_IP, VIPS, after_data, before_data
-
 from vipctl.bindings.clashes import find_clashes
 from vipctl.bindings.exposure import BindKind, find_exposures
 from vipctl.bindings.model import parse_net_endpoints
@@ -42,7 +41,9 @@ def test_after_rollout_the_same_advice_and_resolved_in_words() -> None:
 def test_a_program_binding_both_needs_prefer_loopback() -> None:
     data = before_data()
     crm1 = next(e for e in data["endpoints"] if e["pid"] == 1100)
-    data["endpoints"].append({**crm1, "protocol": "udp", "local_address": "0.0.0.0", "local_port": 9001, "state": None})
+    data["endpoints"].append(
+        {**crm1, "protocol": "udp", "local_address": "0.0.0.0", "local_port": 9001, "state": None}
+    )
     crm = _advice(data)["crm.exe"]
     assert crm.recommendation is Recommendation.BOTH
     assert "PreferLoopback" in crm.reason and "0.0.0.0 udp/9001" in crm.binds

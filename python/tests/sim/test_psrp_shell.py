@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
+from ansible.plugins.shell.powershell import ShellModule
 from psrpcore import (
     ClientGetCommandMetadata,
     ClientPowerShell,
@@ -28,6 +29,9 @@ from psrpcore.types import (
     PSInvocationState,
     RunspacePoolState,
 )
+from pypsrp.messages import SetMaxRunspaces, SetMinRunspaces
+from pypsrp.powershell import Fragmenter
+from pypsrp.serializer import Serializer
 from vipctl.executor import bootstrap, script_text
 from vipctl.sim.errors import ScriptRejected
 from vipctl.sim.psrp import PsrpShell
@@ -196,6 +200,24 @@ def test_bootstrap_reads_the_two_line_frame_from_pipeline_input(client: Client, 
     assert json.loads(_outputs(events)[0])["ok"] is True
     assert _exit_calls(events) == [[0]]
     assert _final_state(events).state == PSInvocationState.Completed
+
+
+def test_bootstrap_as_encoded_by_ansibles_powershell_shell_plugin_is_recognised(
+    client: Client, host: FakeHost
+) -> None:
+    # An adapter may build the command with the play's shell plugin (`_encode_script`), which adds
+    # Set-StrictMode and an exit-code line and strips every line; the psrp plugin decodes it.
+    command = ShellModule()._encode_script(bootstrap.BOOTSTRAP_PS1)
+    ps = ClientPowerShell(client.pool, no_input=False)
+    ps.add_script(bootstrap.decode_powershell(command.split()[-1]), use_local_scope=True)
+    command_id = client.start(ps)
+    for line in bootstrap.stdin_frame(REQUEST).decode("ascii").splitlines():
+        ps.send(line)
+    ps.send_eof()
+    client.flush(command_id)
+    events, _ = client.collect(command_id)
+    assert [json.loads(request) for _, request in host.calls] == [REQUEST]
+    assert _exit_calls(events) == [[0]]
 
 
 def test_bootstrap_without_a_frame_answers_bad_request_and_exit_code_1(
@@ -383,3 +405,15 @@ def test_create_without_creation_xml_is_refused(host: FakeHost) -> None:
 def test_command_without_arguments_is_refused(client: Client) -> None:
     with pytest.raises(ValueError, match="CREATE_PIPELINE"):
         client.shell.command("A", "", [])
+
+
+def test_pypsrp_upper_case_call_id_of_set_max_runspaces_is_understood(client: Client) -> None:
+    # pypsrp serialises SET_MAX/MIN_RUNSPACES' call id as `CI`; PowerShell reads it case-insensitively.
+    fragmenter = Fragmenter(64 * 1024, Serializer())
+    rpid = str(client.pool.runspace_pool_id)
+    for message in (SetMaxRunspaces(max_runspaces=5, ci=7), SetMinRunspaces(min_runspaces=2, ci=8)):
+        for fragment in fragmenter.fragment(message, rpid):
+            client.shell.send(None, "stdin", fragment, end=False)
+    client.pool._ci_handlers.update({7: None, 8: None})  # the calls came from outside this client
+    answers = [e for e in client.drain_pool() if isinstance(e, SetRunspaceAvailabilityEvent)]
+    assert [(answer.ci, answer.success) for answer in answers] == [(7, True), (8, True)]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import inspect
+import os
 from collections.abc import Callable
 from typing import Any
 
 from ansible.plugins.action import ActionBase
 
-from vipctl.ansible_glue.argspecs import ARGUMENT_SPECS
+from vipctl.ansible_glue.argspecs import argument_spec_for
 from vipctl.ansible_glue.connection_runner import (
     ConnectionRunner,
     ExecutorTransportError,
@@ -33,13 +35,18 @@ class VipctlAction(ActionBase):  # type: ignore[misc]
     TRANSFERS_FILES = False
     _requires_connection = True
 
+    def module_doc_file(self) -> str:
+        """plugins/modules/<module>.py beside this plugin's plugins/action/ folder."""
+        action_dir = os.path.dirname(os.path.abspath(inspect.getfile(type(self))))
+        return os.path.join(action_dir, os.pardir, "modules", f"{self.MODULE}.py")
+
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result: dict[str, Any] = super().run(tmp, task_vars)
         del tmp
         task_vars = task_vars or {}
         host = str(task_vars.get("inventory_hostname", "host"))
         # Bad arguments fail here, before anything is sent to the host.
-        _, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPECS[self.MODULE])
+        _, params = self.validate_argument_spec(argument_spec=argument_spec_for(self.module_doc_file()))
         try:
             runner = ConnectionRunner(self._connection, host)
             outcome = task_function(self.MODULE)(params, check=bool(self._task.check_mode), runner=runner)
@@ -51,4 +58,3 @@ class VipctlAction(ActionBase):  # type: ignore[misc]
             shaped.pop("diff", None)
         result.update(shaped)
         return result
-

@@ -7,7 +7,7 @@ choices and sub-options are read from it and handed to Ansible's ArgumentSpecVal
 from __future__ import annotations
 
 import ast
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,6 @@ def options_to_spec(options: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-@lru_cache(maxsize=None)
+@cache
 def argument_spec_for(module_file: str) -> dict[str, Any]:
     return options_to_spec(documentation_of(Path(module_file)).get("options") or {})

@@ -50,7 +50,9 @@ class ConnectionRunner:
         command = self._connection._shell._encode_script(
             bootstrap.BOOTSTRAP_PS1, as_list=False, strict_mode=False, preserve_rc=False
         )
-        rc, stdout, stderr = self._connection.exec_command(command, in_data=bootstrap.stdin_frame(dict(request)))
+        rc, stdout, stderr = self._connection.exec_command(
+            command, in_data=bootstrap.stdin_frame(dict(request))
+        )
         return decode_output(self._host, rc, stdout, stderr)
 
 

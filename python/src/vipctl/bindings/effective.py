@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from vipctl import registry_map as rm
 from vipctl.bindings.model import program_key
+from vipctl.effective import effective_rds
 
 
 class Feature(StrEnum):
@@ -103,10 +104,8 @@ def _typed(values: Mapping[str, object], name: str) -> object:
     return entry.get("value") if isinstance(entry, Mapping) else None
 
 
-def _flag(value: object) -> bool | None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return value == 1
+def _flag(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value == 1
 
 
 def _names(value: object) -> list[str]:
@@ -131,30 +130,23 @@ def effective_settings(
     prefer_loopback_key: Mapping[str, object] | None = None,
     citrix_applied_key: Mapping[str, object] | None = None,
 ) -> EffectiveSettings:
-    """Settings from the `data` of `tsvip_get` and of `registry_get` on the keys in registry_map."""
-    props_raw = tsvip.get("properties") if tsvip and tsvip.get("available") else None
-    props: Mapping[str, object] = props_raw if isinstance(props_raw, Mapping) else {}
-    policy = _values(rds_policy_key)
+    """Settings from the `data` of `tsvip_get` and of `registry_get` on the keys in registry_map.
 
-    def rds(policy_name: str, wmi_name: str) -> object:
-        from_policy = _typed(policy, policy_name)
-        return from_policy if from_policy is not None else props.get(wmi_name)
-
-    active = _flag(rds(rm.ENABLE_VIRTUAL_IP.name, "VirtualIPActive")) or False
-    mode = rds(rm.VIRTUAL_MODE.name, "VirtualIPMode")
-    per_program = not (isinstance(mode, int) and mode == 0)
-    policy_programs = _typed(policy, rm.PER_APP.name)
-    programs = _names(policy_programs if policy_programs is not None else props.get("ProgramList"))
+    RD IP Virtualization goes through `vipctl.effective.effective_rds`, the one place that knows
+    the policy-over-local precedence, so status and this verification never disagree.
+    """
+    props = tsvip.get("properties") if tsvip and tsvip.get("available") else None
+    rds = effective_rds(_values(rds_policy_key), props if isinstance(props, Mapping) else None)
     prefer = _values(prefer_loopback_key)
     citrix = _values(citrix_applied_key)
     return EffectiveSettings.create(
-        citrix_loopback_enabled=_flag(_typed(citrix, rm.CITRIX_APPLIED_LOOPBACK_SUPPORT.name)) or False,
+        citrix_loopback_enabled=_flag(_typed(citrix, rm.CITRIX_APPLIED_LOOPBACK_SUPPORT.name)),
         citrix_loopback_programs=_names(_typed(citrix, rm.CITRIX_APPLIED_LOOPBACK_PROGRAMS.name)),
-        rds_ip_active=active,
-        rds_ip_per_program=per_program,
-        rds_ip_programs=programs,
-        ms_loopback_virtualization=_flag(props.get("VirtualizeLoopbackAddressesEnabled")) or False,
-        prefer_loopback=_flag(_typed(prefer, rm.PREFER_LOOPBACK.name)) or False,
+        rds_ip_active=bool(rds["enabled"].value),
+        rds_ip_per_program=rds["mode"].value != "per_session",
+        rds_ip_programs=_names(rds["programs"].value),
+        ms_loopback_virtualization=bool(rds["virtualize_loopback"].value),
+        prefer_loopback=_flag(_typed(prefer, rm.PREFER_LOOPBACK.name)),
         prefer_loopback_processes=_names(_typed(prefer, rm.PREFER_LOOPBACK_PROCESSES.name)),
-        prompt_on_ip_lease_fail=_flag(_typed(policy, rm.PROMPT_ON_IP_LEASE_FAIL.name)) or False,
+        prompt_on_ip_lease_fail=not rds["fallback_to_server_ip"].value,
     )

@@ -118,8 +118,8 @@ def failed_result(response: Response, failure: Mapping[str, Any]) -> TaskResult:
 
 def _changes_of(spec: WriteSpec, result: Mapping[str, Any]) -> list[Change]:
     op = result.get("op")
-    data = result.get("data") if isinstance(result.get("data"), Mapping) else {}
-    assert isinstance(data, Mapping)
+    raw = result.get("data")
+    data: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     if op == "registry_rename_key":
         if data.get("state") != "renamed":
             return []

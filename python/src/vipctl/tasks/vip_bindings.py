@@ -1,64 +1,47 @@
-"""vip_bindings: the TCPView procedure in one read-only request, with optional verification.
+"""Module task: the TCPView procedure in one read-only request, with optional verification.
 
 One request reads everything the audit needs (host facts, sessions, the socket table, the RD IP
 Virtualization state, PreferLoopback and the Citrix policy a VDA cached), so the socket table and
-the settings it is judged against are a single snapshot.
+the settings it is judged against are one snapshot.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, Final
 
-from vipctl import registry_map as rm
+from vipctl import registry_map
 from vipctl.bindings.audit import audit_host
 from vipctl.bindings.effective import Feature, effective_settings
 from vipctl.bindings.model import BindingsDataError, parse_net_endpoints, parse_sessions
 from vipctl.bindings.query import BindingsQuery, parse_bindings_query
-from vipctl.tasks.common import Runner, TaskResult
+from vipctl.request_builders import CITRIX_APPLIED, FACTS, PREFER, RDS_POLICY, SESSIONS, TSVIP, new_request
+from vipctl.tasks.common import Response, Runner, TaskResult, failed_result, utc_now
 
-_KEYS = {
-    "rds_policy": (rm.RDS_POLICY_KEY, [v.name for v in rm.RDS_POLICY_VALUES]),
-    "prefer_loopback": (rm.PREFER_LOOPBACK_KEY, [v.name for v in rm.PREFER_LOOPBACK_VALUES]),
-    "citrix_applied": (rm.CITRIX_APPLIED_VIP_KEY, [v.name for v in rm.CITRIX_APPLIED_VALUES]),
-}
+MODULE: Final = "vip_bindings"
+ENDPOINTS: Final = "endpoints"
 
 
-def build_request(check: bool) -> dict[str, Any]:
-    """The one request: reads only, so no backup directory."""
+def bindings_request() -> dict[str, Any]:
+    """Reads only: no backup directory, and check mode changes nothing."""
+    on_vda = [{"ref": FACTS, "path": ["data", "citrix_vda", "installed"], "in": [True]}]
     ops: list[dict[str, Any]] = [
-        {"op": "host_facts", "id": "facts"},
-        {"op": "sessions", "id": "sessions"},
-        {"op": "net_endpoints", "id": "endpoints"},
-        {"op": "tsvip_get", "id": "tsvip"},
+        {"op": "host_facts", "id": FACTS},
+        {"op": "sessions", "id": SESSIONS},
+        {"op": "net_endpoints", "id": ENDPOINTS},
+        {"op": "tsvip_get", "id": TSVIP},
+        {"op": "registry_get", "id": RDS_POLICY, "path": registry_map.RDS_POLICY_KEY},
+        {"op": "registry_get", "id": PREFER, "path": registry_map.PREFER_LOOPBACK_KEY},
+        # Only a VDA caches Citrix policy; elsewhere the read is skipped and loopback counts as off.
+        {
+            "op": "registry_get",
+            "id": CITRIX_APPLIED,
+            "path": registry_map.CITRIX_APPLIED_VIP_KEY,
+            "when": on_vda,
+        },
     ]
-    ops.extend(
-        {"op": "registry_get", "id": op_id, "path": path, "names": names}
-        for op_id, (path, names) in _KEYS.items()
-    )
-    return {"v": 1, "check": check, "backup_dir": None, "ops": ops}
-
-
-def _results(response: Mapping[str, Any]) -> tuple[dict[str, Mapping[str, Any]], str | None]:
-    """Op data by id, or the first failure in words."""
-    if response.get("error"):
-        error = response["error"]
-        return {}, f"executor refused the request: {error.get('kind')}: {error.get('message')}"
-    found: dict[str, Mapping[str, Any]] = {}
-    for result in response.get("results", []):
-        if not result.get("ok"):
-            error = result.get("error", {})
-            return {}, f"{result.get('op')} failed: {error.get('kind')}: {error.get('message')}"
-        found[str(result.get("id"))] = result.get("data") or {}
-    missing = [op["id"] for op in build_request(False)["ops"] if op["id"] not in found]
-    if missing:
-        return {}, f"executor response lacks results for {', '.join(missing)}"
-    return found, None
-
-
-def _failed(msg: str, data: dict[str, Any] | None = None) -> TaskResult:
-    return TaskResult(changed=False, failed=True, msg=msg, data=data or {})
+    return new_request(ops, check=True, backup_dir=None)
 
 
 def _summary_msg(report: Mapping[str, Any]) -> str:
@@ -71,69 +54,67 @@ def _summary_msg(report: Mapping[str, Any]) -> str:
     )
 
 
-def _warnings(
-    query: BindingsQuery, data: Mapping[str, Mapping[str, Any]], report: Mapping[str, Any]
-) -> list[str]:
+def _warnings(query: BindingsQuery, response: Response, report: Mapping[str, Any]) -> list[str]:
     warnings: list[str] = []
     verification = report.get("verification")
     if verification and verification["not_running"]:
-        warnings.append(
-            "not running, so not verified: "
-            + ", ".join(verification["not_running"])
-            + " (start it in a session)"
-        )
-    if query.expect and query.expect.feature is Feature.RDS_IP and not data["tsvip"].get("available"):
-        warnings.append("Win32_TSVirtualIP is not available: the RD Session Host role is missing")
+        names = ", ".join(verification["not_running"])
+        warnings.append(f"not running, so not verified: {names} (start it in a user session and rerun)")
+    if query.expect and query.expect.feature is Feature.RDS_IP and not response.data(TSVIP).get("available"):
+        warnings.append("Win32_TSVirtualIP is not available: is the RD Session Host role installed?")
     return warnings
+
+
+def _verification_result(report: dict[str, Any], warnings: list[str]) -> TaskResult:
+    verification = report["verification"]
+    counts = verification["counts"]
+    total = sum(counts.values())
+    if verification["ok"]:
+        msg = f"all {total} instance(s) of {', '.join(verification['programs'])} bind their expected address"
+        return TaskResult(msg=msg, data=report, warnings=warnings)
+    msg = f"{total - counts['ok']} of {total} instance(s) do not bind their expected address:\n"
+    return TaskResult(failed=True, msg=msg + verification["table"], data=report, warnings=warnings)
 
 
 def run_vip_bindings(
     params: Mapping[str, Any], *, check: bool, runner: Runner, now: datetime | None = None
 ) -> TaskResult:
-    """Audit one host's bindings; with `expect`, fail unless every instance binds where it should."""
-    query = parse_bindings_query(params)  # SettingsError before any round trip
-    response = runner(build_request(check))
-    data, error = _results(response)
-    if error:
-        return _failed(error)
+    """Audit one host's bindings; with `expect`, fail unless every instance binds where it should.
+
+    Read-only, so `check` changes nothing and `changed` is always False.
+    """
+    del check  # nothing is written either way
+    query = parse_bindings_query(params)  # SettingsError here, before any round trip
+    response = Response(runner(bindings_request()))
+    failure = response.first_failure()
+    if failure is not None:
+        return failed_result(response, failure)
     try:
-        table = parse_net_endpoints(data["endpoints"])
-        sessions = parse_sessions(data["sessions"])
+        table = parse_net_endpoints(response.data(ENDPOINTS))
+        sessions = parse_sessions(response.data(SESSIONS))
     except BindingsDataError as exc:
-        return _failed(f"executor data malformed: {exc}")
+        return TaskResult(failed=True, msg=f"the host's socket data is malformed: {exc}")
     settings = effective_settings(
-        tsvip=data["tsvip"],
-        rds_policy_key=data["rds_policy"],
-        prefer_loopback_key=data["prefer_loopback"],
-        citrix_applied_key=data["citrix_applied"],
+        tsvip=response.data(TSVIP),
+        rds_policy_key=response.data(RDS_POLICY),
+        prefer_loopback_key=response.data(PREFER),
+        citrix_applied_key=response.data(CITRIX_APPLIED),
     )
     if query.expect:
         settings = settings.asserting(query.expect.feature, query.expect.programs)
-    facts = data["facts"]
-    server_ips = [str(ip) for ip in facts.get("ip_addresses") or []]
-    host = str(facts.get("computer_name") or "")
+    facts = response.data(FACTS)
     report = audit_host(
-        host,
+        str(facts.get("computer_name") or ""),
         table=table,
         sessions=sessions,
-        server_ips=server_ips,
+        server_ips=[str(ip) for ip in facts.get("ip_addresses") or []],
         include_system=query.include_system,
         endpoint_filter=query.endpoint_filter,
         expect=query.expect,
         settings=settings,
     )
-    report["checked_at"] = (now or datetime.now(UTC)).isoformat()
-    warnings = _warnings(query, data, report)
-    verification = report["verification"]
-    if verification is None:
-        return TaskResult(
-            changed=False, failed=False, msg=_summary_msg(report), data=report, warnings=warnings
-        )
-    counts = verification["counts"]
-    total = sum(counts.values())
-    if verification["ok"]:
-        msg = f"all {total} instance(s) of {', '.join(verification['programs'])} bind their expected address"
-        return TaskResult(changed=False, failed=False, msg=msg, data=report, warnings=warnings)
-    bad = total - counts["ok"]
-    msg = f"{bad} of {total} instance(s) do not bind their expected address:\n{verification['table']}"
-    return TaskResult(changed=False, failed=True, msg=msg, data=report, warnings=warnings)
+    report["checked_at"] = utc_now(now).isoformat()
+    warnings = _warnings(query, response, report)
+    if report["verification"] is None:
+        return TaskResult(msg=_summary_msg(report), data=report, warnings=warnings)
+    return _verification_result(report, warnings)

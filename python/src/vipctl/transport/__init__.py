@@ -7,7 +7,8 @@ subclasses for transport failures and `vipctl.executor.errors.ExecutorError` for
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from types import TracebackType
+from typing import Any, Protocol, Self
 
 from vipctl.executor.codec import Response
 from vipctl.transport.connection import ConnectionSettings, ConnectionSettingsError
@@ -29,6 +30,12 @@ class Transport(Protocol):
     def run(self, request: dict[str, Any]) -> Response: ...
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
 
 
 def open_transport(settings: ConnectionSettings) -> Transport:

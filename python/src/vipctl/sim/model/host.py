@@ -78,6 +78,7 @@ class SimHost:
         self._next_station = 1
         self._install_image()
         self.boot = self._boot_config()
+        self._refresh_policy()  # a VDA boots with its controller's policy already applied
         self._start_services()
         for user in spec.users:
             self._logon(user.name, list(user.apps), user.admin)
@@ -258,17 +259,19 @@ class SimHost:
     def policy_refresh(self) -> bool:
         """`gpupdate` on a VDA: pull the resultant Citrix policy from its controller. False if none answered."""
         with self._lock:
-            vda = self.spec.citrix_vda
-            if vda is None or self._controller_lookup is None:
-                return False
-            for controller_name in vda.controllers:
-                controller = self._controller_lookup(controller_name)
-                if controller is None or controller.citrix_store is None:
-                    continue
-                resultant = controller.resultant_policy(vda.delivery_group)
-                cache_on_vda(self.registry, resultant)
-                return True
+            return self._refresh_policy()
+
+    def _refresh_policy(self) -> bool:
+        vda = self.spec.citrix_vda
+        if vda is None or self._controller_lookup is None:
             return False
+        for controller_name in vda.controllers:
+            controller = self._controller_lookup(controller_name)
+            if controller is None or controller.citrix_store is None:
+                continue
+            cache_on_vda(self.registry, controller.resultant_policy(vda.delivery_group))
+            return True
+        return False
 
     def resultant_policy(self, delivery_group: str | None) -> dict[str, dict[str, Any]]:
         with self._lock:

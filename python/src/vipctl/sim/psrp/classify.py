@@ -7,7 +7,11 @@ The simulator runs nothing but the shipped executor, reached one of three ways:
 - Ansible's psrp connection given any other command line: it runs `<line>\\nexit $LASTEXITCODE`,
   so a `powershell.exe ... -EncodedCommand <bootstrap>` line starts a child process, which does
   not see the runspace's pipeline input.
-Whether the script text is byte-for-byte the shipped executor is the backend's call.
+The bootstrap is also recognised as Ansible's PowerShell shell plugin encodes scripts
+(`_encode_script`: lines stripped, blank ones dropped, a `Set-StrictMode -Version Latest` line
+before and an `If (-not $?) {...}` exit-code line after), so an adapter may build its command
+with the play's own shell plugin. Whether the script text is byte-for-byte the shipped executor
+is the backend's call.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from vipctl.executor import bootstrap
 
 REQUEST_PARAMETER = "requestbase64"
 _MAX_LINE = 200
+_STRICT_MODE = "set-strictmode -version latest"
+_PRESERVE_RC = "if (-not $?)"
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ def classify(pipeline: PowerShell | GetMetadata) -> Invocation:
         request = _request_parameter(script)
         if request is not None:
             return ExecutorCall(script.command_text, request)
-        if not script.parameters and _same_script(script.command_text, bootstrap.BOOTSTRAP_PS1):
+        if not script.parameters and _is_bootstrap(script.command_text):
             return BootstrapCall()
         if not script.parameters and _is_child_bootstrap(script.command_text):
             return ChildBootstrapCall()
@@ -79,9 +85,17 @@ def _request_parameter(script: Command) -> str | None:
     return str(value)
 
 
-def _same_script(got: str, expected: str) -> bool:
-    # The text may have passed through CRLF conversion or a trailing newline on its way here.
-    return got.replace("\r\n", "\n").strip() == expected.replace("\r\n", "\n").strip()
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _is_bootstrap(text: str) -> bool:
+    lines = _lines(text)
+    if lines and lines[0].lower() == _STRICT_MODE:
+        lines = lines[1:]
+    if lines and lines[-1].lower().startswith(_PRESERVE_RC):
+        lines = lines[:-1]
+    return lines == _lines(bootstrap.BOOTSTRAP_PS1)
 
 
 def _is_child_bootstrap(text: str) -> bool:
@@ -101,7 +115,7 @@ def _is_child_bootstrap(text: str) -> bool:
         decoded = bootstrap.decode_powershell(tokens[position])
     except (binascii.Error, UnicodeDecodeError):
         return False
-    return _same_script(decoded, bootstrap.BOOTSTRAP_PS1)
+    return _is_bootstrap(decoded)
 
 
 def _first_line_of(commands: list[Command]) -> str:

@@ -17,7 +17,12 @@ def _lookup(result: Any, path: list[Any]) -> Any:
     for step in path:
         if isinstance(node, dict) and isinstance(step, str):
             node = node.get(step)
-        elif isinstance(node, list) and isinstance(step, int) and not isinstance(step, bool) and 0 <= step < len(node):
+        elif (
+            isinstance(node, list)
+            and isinstance(step, int)
+            and not isinstance(step, bool)
+            and 0 <= step < len(node)
+        ):
             node = node[step]
         else:
             return None

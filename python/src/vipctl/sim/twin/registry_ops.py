@@ -16,7 +16,12 @@ def op_registry_get(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     parts = split_path(args.get("path"))
     names = optional_str_list(args, "names")
     key = ctx.host.registry.find(parts)
-    data: dict[str, Any] = {"path": display_path(parts), "exists": key is not None, "values": {}, "subkeys": []}
+    data: dict[str, Any] = {
+        "path": display_path(parts),
+        "exists": key is not None,
+        "values": {},
+        "subkeys": [],
+    }
     if key is None:
         return False, data
     wanted = None if names is None else {n.lower() for n in names}
@@ -33,7 +38,9 @@ def _parse_values(raw: object) -> list[tuple[str, RegValue | None]]:
     out: list[tuple[str, RegValue | None]] = []
     for i, item in enumerate(raw):
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            raise BadArgument(f"values[{i}]: 'name' is required and must be a string ('' is the default value)")
+            raise BadArgument(
+                f"values[{i}]: 'name' is required and must be a string ('' is the default value)"
+            )
         state = item.get("state", "present")
         if state == "absent":
             out.append((item["name"], None))
@@ -55,11 +62,13 @@ def op_registry_set(ctx: OpContext, args: dict[str, Any]) -> Outcome:
         before = pending[name.lower()] if name.lower() in pending else registry.get_value(parts, name)
         pending[name.lower()] = after
         if before != after:
-            changes.append({
-                "name": name,
-                "before": None if before is None else before.to_json(),
-                "after": None if after is None else after.to_json(),
-            })
+            changes.append(
+                {
+                    "name": name,
+                    "before": None if before is None else before.to_json(),
+                    "after": None if after is None else after.to_json(),
+                }
+            )
     backup = None
     if changes and ctx.writing:
         backup = ctx.backup_registry_key(parts)
@@ -123,5 +132,8 @@ def op_backup_list(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     root = require_str(args, "root")
     children = ctx.host.files.children(root)
     # Backup folders are named by UTC time stamp, so name order is age order.
-    sets = [{"dir": d, "files": files} for d, files in sorted(children.items(), key=lambda kv: kv[0].lower(), reverse=True)]
+    sets = [
+        {"dir": d, "files": files}
+        for d, files in sorted(children.items(), key=lambda kv: kv[0].lower(), reverse=True)
+    ]
     return False, {"sets": sets}

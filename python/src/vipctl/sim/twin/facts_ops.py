@@ -1,0 +1,65 @@
+"""host_facts and feature_install."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vipctl import registry_map
+from vipctl.sim.model.errors import Failed, NotAvailable
+from vipctl.sim.model.hostspec import RDSH_ROLE
+from vipctl.sim.twin.args import require_str
+from vipctl.sim.twin.context import OpContext, Outcome
+
+# Features Install-WindowsFeature knows in the simulator; any other name fails as on Windows.
+KNOWN_FEATURES = frozenset(
+    {RDSH_ROLE, "RDS-Licensing", "RSAT-RDS-Tools", "Web-Server", "NET-Framework-45-Core"}
+)
+
+
+def _reg_str(ctx: OpContext, path: str, name: str) -> str | None:
+    value = ctx.host.registry.get_value(path, name)
+    return None if value is None else str(value.data)
+
+
+def op_host_facts(ctx: OpContext, args: dict[str, Any]) -> Outcome:
+    host = ctx.host
+    cv = registry_map.OS_VERSION_KEY
+    build = _reg_str(ctx, cv, "CurrentBuild") or str(host.image.build)
+    ddcs = _reg_str(ctx, registry_map.CITRIX_VDA_KEY, "ListOfDDCs")
+    vda = host.spec.citrix_vda
+    data = {
+        "computer_name": host.computer_name,
+        "product_name": _reg_str(ctx, cv, "ProductName"),
+        "edition_id": _reg_str(ctx, cv, "EditionID"),
+        "installation_type": _reg_str(ctx, cv, "InstallationType"),
+        "current_build": build,
+        "build_number": host.image.build,
+        "product_type": host.image.product_type,
+        "sku": host.image.sku,
+        "ip_addresses": [host.adapter.ip],
+        "rds_role_installed": RDSH_ROLE in host.roles or RDSH_ROLE in host.pending_roles,
+        "pending_reboot": host.pending_reboot(),
+        "citrix_vda": {
+            "installed": vda is not None,
+            "version": None if vda is None else vda.version,
+            "list_of_ddcs": [] if ddcs is None else ddcs.split(),
+        },
+        "citrix_controller": {"installed": host.citrix_store is not None},
+    }
+    return False, data
+
+
+def op_feature_install(ctx: OpContext, args: dict[str, Any]) -> Outcome:
+    name = require_str(args, "name")
+    host = ctx.host
+    if not host.image.server_roles:
+        raise NotAvailable("Install-WindowsFeature is not available: this is a client operating system")
+    known = {f.lower(): f for f in KNOWN_FEATURES}
+    if name.lower() not in known:
+        raise Failed(f"ArgumentNotValid: The role, role service, or feature name is not valid: '{name}'.")
+    feature = known[name.lower()]
+    if feature in host.roles or feature in host.pending_roles:
+        return False, {"name": feature, "state": "already", "reboot_required": feature in host.pending_roles}
+    if ctx.writing:
+        host.pending_roles.add(feature)
+    return True, {"name": feature, "state": "installed", "reboot_required": True}

@@ -1,0 +1,48 @@
+"""Module task: Citrix preferred loopback (PreferLoopback registry values) on a VDA."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from vipctl.plan import LOOPBACK_UNCONFIRMED_WARNING, observed_loopback_applied
+from vipctl.request_builders import CITRIX_APPLIED, backup_dir_for, prefer_loopback_request
+from vipctl.settings import parse_prefer_loopback
+from vipctl.tasks.common import (
+    Response,
+    Runner,
+    TaskResult,
+    applied_result,
+    collect_changes,
+    failed_result,
+    utc_now,
+)
+
+MODULE: Final = "citrix_prefer_loopback"
+
+
+def run_citrix_prefer_loopback(
+    params: Mapping[str, Any], *, check: bool, runner: Runner, now: datetime | None = None
+) -> TaskResult:
+    """Validate `params` (SettingsError before any host contact), then one request, one runner call.
+
+    The host refuses (`require`) unless RD IP Virtualization is on and virtual loopback is not
+    off; `force: true` skips those guards.
+    """
+    prefer = parse_prefer_loopback(params)
+    built = prefer_loopback_request(prefer, check=check, backup_dir=backup_dir_for(MODULE, utc_now(now)))
+    response = Response(runner(built.request))
+    failure = response.first_failure()
+    if failure is not None:
+        return failed_result(response, failure)
+    verdict = response.verdict()
+    assert verdict is not None  # the support guard passed, so facts were read
+    warnings = list(verdict.warnings)
+    loopback = observed_loopback_applied(response.data(CITRIX_APPLIED).get("values") or {})
+    if prefer.enabled and not prefer.force and loopback is None:
+        warnings.append(LOOPBACK_UNCONFIRMED_WARNING)
+    if prefer.enabled and prefer.force:
+        warnings.append("force: true skipped the check that both features are enabled")
+    changes = collect_changes(response, built.writes)
+    return applied_result(response, changes, check=check, data={"host": verdict.to_dict()}, warnings=warnings)

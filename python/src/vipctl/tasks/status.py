@@ -1,0 +1,145 @@
+"""Module task: read-only status and compliance findings of one host."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from vipctl import registry_map
+from vipctl.effective import EffectiveValue, effective_rds, registry_value
+from vipctl.hostinfo import HostVerdict
+from vipctl.loopback import LoopbackError, citrix_loopback_address, microsoft_loopback_address
+from vipctl.plan import observed_loopback_applied
+from vipctl.request_builders import (
+    CITRIX_APPLIED,
+    CITRIX_POLICY,
+    FACTS,
+    PREFER,
+    RDS_POLICY,
+    SESSIONS,
+    TSVIP,
+    WINSOCK_KEY,
+    status_request,
+)
+from vipctl.settings import parse_status_query
+from vipctl.tasks.common import Response, Runner, TaskResult, failed_result
+
+MODULE: Final = "vip_status"
+# Session 0 runs services; Windows never virtualizes it.
+SERVICES_SESSION: Final = 0
+
+
+def _winsock_state(verdict: HostVerdict, response: Response) -> str:
+    if not verdict.needs_winsock_fix:
+        return "not_applicable"
+    # The catalog entry gone (renamed by vipctl or removed by hand) is what the fix achieves.
+    return "needed" if response.data(WINSOCK_KEY).get("exists") else "applied"
+
+
+def _sessions(response: Response, rds: Mapping[str, EffectiveValue]) -> list[dict[str, Any]]:
+    rows = response.data(SESSIONS).get("sessions")
+    out = []
+    for row in rows if isinstance(rows, list) else []:
+        session_id = row.get("id")
+        citrix: str | None = None
+        microsoft: str | None = None
+        if session_id != SERVICES_SESSION:
+            try:
+                citrix = citrix_loopback_address(session_id)
+                if rds["virtualize_loopback"].value:
+                    microsoft = microsoft_loopback_address(session_id)
+            except LoopbackError:
+                citrix = None
+        out.append(
+            {
+                "id": session_id,
+                "user": row.get("user"),
+                "state": row.get("state"),
+                "virtual_ip": row.get("virtual_ip"),
+                "expected_citrix_loopback": citrix,
+                "expected_microsoft_loopback": microsoft,
+            }
+        )
+    return out
+
+
+def _findings(
+    verdict: HostVerdict,
+    winsock: str,
+    rds: Mapping[str, EffectiveValue],
+    prefer_on: bool,
+    loopback_on: bool | None,
+    pending_reboot: bool,
+) -> list[str]:
+    findings = []
+    configured = rds["enabled"].value or prefer_on
+    if not verdict.supported and configured:
+        findings.append(f"features are configured on an unsupported host: {verdict.reason}")
+    if rds["enabled"].value and winsock == "needed":
+        findings.append("RD IP Virtualization is enabled but the Winsock fix (KB 4501072) is not applied")
+    if rds["enabled"].value and rds["adapter"].value is None:
+        findings.append("RD IP Virtualization is enabled but no adapter is selected, so it stays off")
+    if rds["enabled"].value and rds["mode"].value == "per_program" and not rds["programs"].value:
+        findings.append("RD IP Virtualization is per program but the program list is empty")
+    if prefer_on and not rds["enabled"].value:
+        findings.append("PreferLoopback is set while RD IP Virtualization is off")
+    if prefer_on and loopback_on is False:
+        findings.append("PreferLoopback is set while Citrix virtual loopback is off")
+    if pending_reboot:
+        findings.append("a restart is pending: recent changes may not be in effect yet")
+    return findings
+
+
+def run_status(
+    params: Mapping[str, Any], *, check: bool, runner: Runner, now: datetime | None = None
+) -> TaskResult:
+    """Read everything in one request; never writes (`check` and `now` exist for a uniform signature)."""
+    query = parse_status_query(params)
+    built = status_request(query)
+    response = Response(runner(built.request))
+    failure = response.first_failure()
+    if failure is not None:
+        return failed_result(response, failure)
+    facts = response.data(FACTS)
+    verdict = response.verdict()
+    assert verdict is not None  # host_facts ran without failing
+    tsvip = response.data(TSVIP)
+    rds = effective_rds(
+        response.data(RDS_POLICY).get("values") or {},
+        tsvip.get("properties") if tsvip.get("available") else None,
+    )
+    winsock = _winsock_state(verdict, response)
+    prefer_values = response.data(PREFER).get("values") or {}
+    prefer_on = registry_value(prefer_values, registry_map.PREFER_LOOPBACK.name) == 1
+    loopback_on = observed_loopback_applied(response.data(CITRIX_APPLIED).get("values") or {})
+    policy = response.data(CITRIX_POLICY)
+    data = {
+        "os": {
+            "computer_name": facts.get("computer_name"),
+            "product_name": facts.get("product_name"),
+            "build": facts.get("build_number"),
+        },
+        "host": verdict.to_dict(),
+        "rds_role_installed": bool(facts.get("rds_role_installed")),
+        "rds_ip_virtualization": {name: value.to_dict() for name, value in rds.items()},
+        "winsock_fix": winsock,
+        "citrix_vda": facts.get("citrix_vda") or {"installed": False},
+        "citrix_controller": facts.get("citrix_controller") or {"installed": False},
+        "citrix_loopback_applied": loopback_on,
+        "loopback_policy": (
+            {"exists": bool(policy.get("exists")), "policy": policy.get("policy")}
+            if response.ran(CITRIX_POLICY)
+            else None
+        ),
+        "prefer_loopback": {
+            "enabled": prefer_on,
+            "processes": registry_value(prefer_values, registry_map.PREFER_LOOPBACK_PROCESSES.name) or [],
+        },
+        "sessions": _sessions(response, rds),
+        "findings": _findings(
+            verdict, winsock, rds, prefer_on, loopback_on, bool(facts.get("pending_reboot"))
+        ),
+    }
+    msg = f"{facts.get('computer_name')}: {verdict.reason}"
+    return TaskResult(changed=False, msg=msg, data=data, warnings=list(verdict.warnings))

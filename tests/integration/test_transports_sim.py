@@ -1,0 +1,224 @@
+"""vipctl.transport and vipctl.fleet against the simulator's real WS-Management front door.
+
+The hosts come from the model's default farm when `vipctl.sim.farm` exists; until then from a
+small farm here whose hosts answer every request with a well-formed v1 response, so that the
+real pypsrp / pywinrm clients, the shells, auth, TLS and faults are all exercised end to end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pytest
+from vipctl.executor import script_text
+from vipctl.executor.codec import build_request
+from vipctl.fleet import run_fleet, summary
+from vipctl.sim.errors import ScriptRejected
+from vipctl.sim.inventory import build_inventory
+from vipctl.sim.server import SimServer
+from vipctl.transport import (
+    AuthenticationFailed,
+    ConnectionSettings,
+    HostUnreachable,
+    ProtocolError,
+    TlsHandshakeFailed,
+    open_transport,
+)
+
+Connection = Literal["psrp", "winrm"]
+REQUEST = build_request([{"op": "host_facts", "id": "facts"}], check=True, backup_dir=None)
+
+
+@dataclass
+class Endpoint:
+    address: str
+    http_port: int
+    https_port: int
+    username: str
+    password: str
+    allow_unencrypted: bool = False
+    basic: bool = True
+    ntlm: bool = True
+
+
+@dataclass
+class ProtocolHost:
+    """Answers host_facts with its name; stands in until the model's farm loader exists."""
+
+    name: str
+    winrm: Endpoint
+    groups: list[str] = field(default_factory=lambda: ["rdsh"])
+
+    def run_executor(self, script: str, request_json: str) -> tuple[str, int]:
+        if script != script_text():
+            raise ScriptRejected(script.splitlines()[0] if script else "")
+        ops = json.loads(request_json)["ops"]
+        results = [
+            {
+                "op": op["op"],
+                "id": op.get("id"),
+                "ok": True,
+                "changed": False,
+                "data": {"computer_name": self.name},
+            }
+            for op in ops
+        ]
+        return json.dumps({"v": 1, "ok": True, "results": results, "backups": []}), 0
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+    def is_up(self) -> bool:
+        return True
+
+    def clear_faults(self) -> None:
+        pass
+
+
+@dataclass
+class ProtocolFarm:
+    hosts: dict[str, ProtocolHost]
+
+
+def _free_port(address: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((address, 0))
+        return int(probe.getsockname()[1])
+
+
+def _farm() -> Any:
+    try:
+        from vipctl.sim.farm import load_farm  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        hosts = {}
+        for index in range(1, 5):
+            address = f"127.78.0.{index}"
+            endpoint = Endpoint(
+                address, _free_port(address), _free_port(address), f"admin{index}", f"Pw-{index}!x"
+            )
+            hosts[f"RDSH{index:02d}"] = ProtocolHost(f"RDSH{index:02d}", endpoint)
+        return ProtocolFarm(hosts)
+    return load_farm(None)
+
+
+@pytest.fixture(scope="module")
+def farm_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimServer]:
+    server = SimServer(max_receive_wait_s=0.2)
+    server.start(_farm(), https=True, state_dir=tmp_path_factory.mktemp("transports-sim"))
+    yield server
+    server.stop()
+
+
+def _settings(sim: SimServer, name: str, connection: Connection, **changes: Any) -> ConnectionSettings:
+    host_vars = build_inventory(sim, connection)["all"]["hosts"][name]
+    settings = ConnectionSettings.from_ansible_vars(name, host_vars)
+    return dataclasses.replace(settings, **changes) if changes else settings
+
+
+def _http_ntlm(sim: SimServer, name: str, connection: Connection) -> ConnectionSettings:
+    http_port = next(port for _, port, scheme in sim.listeners(name) if scheme == "http")
+    return _settings(
+        sim, name, connection, scheme="http", port=http_port, auth="ntlm", message_encryption="auto"
+    )
+
+
+def _usable_host(sim: SimServer) -> str:
+    for name in sim.host_names:
+        cfg = sim.host(name).winrm
+        if cfg.basic and cfg.ntlm:
+            return name
+    pytest.skip("the farm has no host accepting both Basic and NTLM")
+
+
+@pytest.mark.parametrize("connection", ["psrp", "winrm"])
+@pytest.mark.parametrize("variant", ["https-basic", "http-ntlm-encrypted"])
+def test_runs_reuse_one_shell_per_host(farm_sim: SimServer, connection: Connection, variant: str) -> None:
+    name = _usable_host(farm_sim)
+    settings = (
+        _settings(farm_sim, name, connection)
+        if variant == "https-basic"
+        else _http_ntlm(farm_sim, name, connection)
+    )
+    before = farm_sim.counters(name)["open_shells"]
+    with open_transport(settings) as transport:
+        for _ in range(3):
+            response = transport.run(REQUEST)
+            assert response.ok is True
+            assert response.host == name
+            assert response.by_id("facts").op == "host_facts"
+            assert response.by_id("facts").data["computer_name"]
+        assert farm_sim.counters(name)["open_shells"] == before + 1
+    assert farm_sim.counters(name)["open_shells"] == before
+
+
+@pytest.mark.parametrize("connection", ["psrp", "winrm"])
+def test_wrong_password_is_an_authentication_failure_without_the_password(
+    farm_sim: SimServer, connection: Connection
+) -> None:
+    name = _usable_host(farm_sim)
+    wrong = "Wrong-Pa55word-zz"
+    transport = open_transport(_settings(farm_sim, name, connection, password=wrong))
+    with pytest.raises(AuthenticationFailed) as caught:
+        transport.run(REQUEST)
+    assert str(caught.value).startswith(f"{name}: ")
+    assert wrong not in str(caught.value)
+    transport.close()
+
+
+@pytest.mark.parametrize("connection", ["psrp", "winrm"])
+def test_untrusted_certificate_is_refused(farm_sim: SimServer, connection: Connection) -> None:
+    name = _usable_host(farm_sim)
+    transport = open_transport(_settings(farm_sim, name, connection, ca_trust_path=None, retries=2))
+    with pytest.raises(TlsHandshakeFailed, match="ca_trust_path"):
+        transport.run(REQUEST)
+    transport.close()
+
+
+@pytest.mark.parametrize("connection", ["psrp", "winrm"])
+def test_faults_map_to_typed_errors_and_the_transport_recovers(
+    farm_sim: SimServer, connection: Connection
+) -> None:
+    name = _usable_host(farm_sim)
+    transport = open_transport(_settings(farm_sim, name, connection))
+    try:
+        assert transport.run(REQUEST).ok
+        farm_sim.set_faults(name, {"http_500": True})
+        with pytest.raises(ProtocolError, match="HTTP 500"):
+            transport.run(REQUEST)
+        farm_sim.clear_faults(name)
+        # The broken shell was dropped; the next run opens a new one.
+        assert transport.run(REQUEST).ok
+        # `down` closes the listener (established keep-alive connections live on), so a new
+        # transport is what meets the refusal.
+        farm_sim.set_faults(name, {"down": True})
+        with pytest.raises(HostUnreachable, match="cannot connect"):
+            open_transport(_settings(farm_sim, name, connection)).run(REQUEST)
+    finally:
+        farm_sim.clear_faults(name)
+        transport.close()
+
+
+@pytest.mark.parametrize("connection", ["psrp", "winrm"])
+def test_fleet_runs_every_host_and_isolates_a_down_one(farm_sim: SimServer, connection: Connection) -> None:
+    names = [n for n in farm_sim.host_names if farm_sim.host(n).winrm.basic]
+    down = names[0]
+    farm_sim.set_faults(down, {"down": True})
+
+    def work(name: str) -> str:
+        with open_transport(_settings(farm_sim, name, connection)) as transport:
+            return str(transport.run(REQUEST).by_id("facts").data["computer_name"])
+
+    try:
+        outcomes = run_fleet(names, work, forks=3)
+    finally:
+        farm_sim.clear_faults(down)
+    assert [o.host for o in outcomes] == names
+    assert isinstance(outcomes[0].error, HostUnreachable)
+    assert all(o.ok and o.value for o in outcomes[1:]), [o.error for o in outcomes]
+    counts = summary(outcomes)
+    assert (counts.ok, counts.failed) == (len(names) - 1, 1)
