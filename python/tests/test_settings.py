@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from vipctl.settings import (
     DEFAULT_POLICY_NAME,
     SettingsError,
@@ -29,7 +28,10 @@ def error_for(parse: Any, params: Any) -> SettingsError:
 
 
 def test_exe_names_deduplicate_case_insensitively_keeping_first_spelling() -> None:
-    assert parse_exe_names("programs", ["App.exe", "other.EXE", "APP.EXE", "app.exe"]) == ["App.exe", "other.EXE"]
+    assert parse_exe_names("programs", ["App.exe", "other.EXE", "APP.EXE", "app.exe"]) == [
+        "App.exe",
+        "other.EXE",
+    ]
 
 
 def test_exe_names_accept_a_comma_separated_string_like_ansible_lists() -> None:
@@ -83,19 +85,25 @@ def test_cidr_keeps_the_adapter_address_and_prefix() -> None:
     assert parse_adapter_cidr("adapter", " 10.1.0.0/16 ") == "10.1.0.0/16"
 
 
-@pytest.mark.parametrize("bad", ["192.0.2.96", "192.0.2.300/24", "192.0.2.1/33", "2001:db8::/64", "0.0.0.0/0", 24])
+@pytest.mark.parametrize(
+    "bad", ["192.0.2.96", "192.0.2.300/24", "192.0.2.1/33", "2001:db8::/64", "0.0.0.0/0", 24]
+)
 def test_bad_cidr(bad: object) -> None:
     err = error_for(lambda p: parse_adapter_cidr("adapter", p), bad)
     assert err.field == "adapter"
     assert "CIDR" in str(err) or "prefix" in str(err)
 
 
-@pytest.mark.parametrize("spelling", ["00:15:5d:01:02:0a", "00-15-5D-01-02-0A", "00155d01020a", "0015.5d01.020a"])
+@pytest.mark.parametrize(
+    "spelling", ["00:15:5d:01:02:0a", "00-15-5D-01-02-0A", "00155d01020a", "0015.5d01.020a"]
+)
 def test_mac_is_normalised(spelling: str) -> None:
     assert parse_mac("adapter", spelling) == "00-15-5D-01-02-0A"
 
 
-@pytest.mark.parametrize("bad", ["00:15:5d:01:02", "00:15-5d:01:02:0a", "zz:15:5d:01:02:0a", "00-00-00-00-00-00", None])
+@pytest.mark.parametrize(
+    "bad", ["00:15:5d:01:02", "00:15-5d:01:02:0a", "zz:15:5d:01:02:0a", "00-00-00-00-00-00", None]
+)
 def test_bad_mac(bad: object) -> None:
     assert error_for(lambda p: parse_mac("adapter", p), bad).field == "adapter"
 
@@ -139,7 +147,10 @@ def test_rds_full_policy_settings() -> None:
 
 
 def test_rds_wmi_adapter_is_a_normalised_mac() -> None:
-    assert parse_rds_ip_virtualization({"method": "wmi", "adapter": "aa:bb:cc:dd:ee:ff"}).adapter == "AA-BB-CC-DD-EE-FF"
+    assert (
+        parse_rds_ip_virtualization({"method": "wmi", "adapter": "aa:bb:cc:dd:ee:ff"}).adapter
+        == "AA-BB-CC-DD-EE-FF"
+    )
 
 
 @pytest.mark.parametrize(
@@ -179,7 +190,11 @@ def test_rds_params_must_be_a_mapping() -> None:
 def test_citrix_defaults() -> None:
     policy = parse_citrix_loopback_policy({"programs": ["app.exe"]})
     assert policy.location.policy_name == DEFAULT_POLICY_NAME == "vipctl virtual loopback"
-    assert (policy.location.scope, policy.location.controller, policy.location.gpo) == ("site", "localhost", None)
+    assert (policy.location.scope, policy.location.controller, policy.location.gpo) == (
+        "site",
+        "localhost",
+        None,
+    )
     assert (policy.state, policy.enabled, policy.priority, policy.filters) == ("present", True, None, None)
 
 
@@ -230,9 +245,21 @@ def test_citrix_absent_needs_no_programs() -> None:
         ({"programs": ["a.exe"], "policy_name": ""}, "policy_name", "non-empty"),
         ({"programs": ["a.exe"], "controller": "ddc 01"}, "controller", "host name"),
         ({"programs": ["a.exe"], "description": "a\nb"}, "description", "control characters"),
-        ({"programs": ["a.exe"], "filters": [{"type": "Site", "name": "n", "value": "v"}]}, "filters[0].type", "OU"),
-        ({"programs": ["a.exe"], "filters": [{"type": "OU", "value": "v"}]}, "filters[0].name", "give the filter"),
-        ({"programs": ["a.exe"], "filters": [{"type": "OU", "name": "n"}]}, "filters[0].value", "what the OU"),
+        (
+            {"programs": ["a.exe"], "filters": [{"type": "Site", "name": "n", "value": "v"}]},
+            "filters[0].type",
+            "OU",
+        ),
+        (
+            {"programs": ["a.exe"], "filters": [{"type": "OU", "value": "v"}]},
+            "filters[0].name",
+            "give the filter",
+        ),
+        (
+            {"programs": ["a.exe"], "filters": [{"type": "OU", "name": "n"}]},
+            "filters[0].value",
+            "what the OU",
+        ),
         (
             {"programs": ["a.exe"], "filters": [{"type": "OU", "name": "n", "value": "v", "mode": "allow"}]},
             "filters[0].mode",
@@ -274,7 +301,11 @@ def test_prefer_loopback() -> None:
         ({}, "processes", "at least one exe"),
         ({"processes": ["*"]}, "processes[0]", "wildcards"),
         ({"processes": ["a.exe"], "enabled": 2}, "enabled", "true or false"),
-        ({"processes": ["a.exe"], "programs": ["b.exe"]}, "programs", "valid options are enabled, force, processes"),
+        (
+            {"processes": ["a.exe"], "programs": ["b.exe"]},
+            "programs",
+            "valid options are enabled, force, processes",
+        ),
     ],
 )
 def test_prefer_loopback_errors(params: dict[str, Any], field: str, fix: str) -> None:

@@ -68,9 +68,11 @@ class FakeHost:
     requests: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.registry.setdefault(
-            registry_map.WINSOCK_FIX_KEY, {"AppFullPath": _sz(r"C:\Windows\System32\svchost.exe")}
-        )
+        # A stock 2019/2022 image has the Winsock catalog entry, unless a test says it was renamed.
+        if registry_map.WINSOCK_FIX_RENAMED_KEY not in self.registry:
+            self.registry.setdefault(
+                registry_map.WINSOCK_FIX_KEY, {"AppFullPath": _sz(r"C:\Windows\System32\svchost.exe")}
+            )
 
     # ---- the runner ----------------------------------------------------------------------------
     def __call__(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -212,6 +214,7 @@ class FakeHost:
     def op_citrix_policy_set(self, op: dict[str, Any], results: Any) -> tuple[bool, Any]:
         name = op["name"]
         current = self.citrix_policies.get(name)
+        changes: list[dict[str, Any]]
         if op["state"] == "absent":
             changes = [] if current is None else [{"field": "policy", "before": current, "after": None}]
             if changes and not self.check:
@@ -244,10 +247,11 @@ class FakeHost:
                     )
             if not self.check:
                 for change in changes:
-                    if change["field"].startswith("settings."):
-                        current["settings"][change["field"][9:]] = change["after"]
+                    field_name = str(change["field"])
+                    if field_name.startswith("settings."):
+                        current["settings"][field_name.removeprefix("settings.")] = change["after"]
                     else:
-                        current[change["field"]] = change["after"]
+                        current[field_name] = change["after"]
         backup = self._backup(f"citrix_policy_{name}.json") if changes else None
         return bool(changes), {"changes": changes, "backup": backup}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
 from vipctl import registry_map
 from vipctl.settings import SettingsError
 from vipctl.tasks.rds_ip_virtualization import run_rds_ip_virtualization
@@ -20,7 +19,10 @@ def test_enables_policy_renames_winsock_key_and_needs_reboot() -> None:
     host = FakeHost()
     result = run_rds_ip_virtualization(PARAMS, check=False, runner=host, now=NOW)
     assert len(host.requests) == 1
-    assert host.requests[0]["backup_dir"] == registry_map.DEFAULT_BACKUP_ROOT + r"\20261126T120000Z-rds_ip_virtualization"
+    assert (
+        host.requests[0]["backup_dir"]
+        == registry_map.DEFAULT_BACKUP_ROOT + r"\20261126T120000Z-rds_ip_virtualization"
+    )
     assert result.changed and not result.failed and result.reboot_required
     assert host.registry[registry_map.RDS_POLICY_KEY]["EnableVirtualIP"] == dword(1)
     assert host.registry[registry_map.RDS_POLICY_KEY]["VirtualMode"] == dword(0)
@@ -62,7 +64,12 @@ def test_server_2016_gets_no_winsock_fix() -> None:
 
 def test_unsupported_os_refused_on_the_host_with_classify_reason() -> None:
     host = FakeHost()
-    host.facts.update(edition_id="ServerRdsh", sku=175, build_number=22631, product_name="Windows 11 Enterprise multi-session")
+    host.facts.update(
+        edition_id="ServerRdsh",
+        sku=175,
+        build_number=22631,
+        product_name="Windows 11 Enterprise multi-session",
+    )
     result = run_rds_ip_virtualization(PARAMS, check=False, runner=host, now=NOW)
     assert result.failed and not result.changed
     assert "Windows 11 Enterprise multi-session" in result.msg and result.msg.startswith("refused:")
@@ -78,7 +85,9 @@ def test_bad_params_raise_before_the_host_is_contacted() -> None:
 
 
 def test_op_error_names_the_op_and_the_host_message() -> None:
-    host = FakeHost(fail_ops={"write_rds_policy": ("access_denied", "Requested registry access is not allowed.")})
+    host = FakeHost(
+        fail_ops={"write_rds_policy": ("access_denied", "Requested registry access is not allowed.")}
+    )
     result = run_rds_ip_virtualization(PARAMS, check=False, runner=host, now=NOW)
     assert result.failed
     assert "write_rds_policy (registry_set)" in result.msg and "Requested registry access" in result.msg
@@ -95,7 +104,10 @@ def test_install_role_defers_wmi_settings_with_a_warning() -> None:
     host = FakeHost()
     host.facts["rds_role_installed"] = False
     result = run_rds_ip_virtualization(
-        {"method": "wmi", "adapter": "00:15:5d:01:02:0a", "install_role": True}, check=False, runner=host, now=NOW
+        {"method": "wmi", "adapter": "00:15:5d:01:02:0a", "install_role": True},
+        check=False,
+        runner=host,
+        now=NOW,
     )
     assert result.changed and result.reboot_required
     assert result.data["changes"][0]["name"] == "RDS-RD-Server"
@@ -104,10 +116,15 @@ def test_install_role_defers_wmi_settings_with_a_warning() -> None:
 
 
 def test_disable_writes_only_enable_virtual_ip_zero() -> None:
-    host = FakeHost(registry={registry_map.RDS_POLICY_KEY: {"EnableVirtualIP": dword(1), "VirtualMode": dword(0)}})
+    host = FakeHost(
+        registry={registry_map.RDS_POLICY_KEY: {"EnableVirtualIP": dword(1), "VirtualMode": dword(0)}}
+    )
     result = run_rds_ip_virtualization({"state": "disabled"}, check=False, runner=host, now=NOW)
     assert [c["name"] for c in result.data["changes"]] == ["EnableVirtualIP"]
-    assert host.registry[registry_map.RDS_POLICY_KEY] == {"EnableVirtualIP": dword(0), "VirtualMode": dword(0)}
+    assert host.registry[registry_map.RDS_POLICY_KEY] == {
+        "EnableVirtualIP": dword(0),
+        "VirtualMode": dword(0),
+    }
     assert registry_map.WINSOCK_FIX_KEY in host.registry  # the fix is never applied while disabling
     assert result.data["before"]["enabled"] == {"value": True, "source": "policy"}
 
