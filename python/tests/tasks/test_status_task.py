@@ -1,11 +1,11 @@
-"""run_status: effective values with their source, Winsock state, sessions, findings; read-only."""
+"""run_vip_status: effective values with their source, Winsock state, sessions, findings; read-only."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from vipctl import registry_map
-from vipctl.tasks.status import run_status
+from vipctl.tasks.vip_status import run_vip_status
 
 from .fake_host import FakeHost, dword, multi
 
@@ -13,7 +13,7 @@ SECRET = "hunter2-not-for-results"
 
 
 def status(host: FakeHost, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    result = run_status(params or {}, check=False, runner=host)
+    result = run_vip_status(params or {}, check=False, runner=host)
     assert len(host.requests) == 1 and not result.changed and not result.failed
     assert not any(
         op["op"] in ("registry_set", "tsvip_set", "citrix_policy_set") for op in host.requests[0]["ops"]

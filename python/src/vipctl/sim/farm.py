@@ -3,7 +3,8 @@
 ```yaml
 version: 1
 defaults: {winrm: {username: vipadmin, password: ...}, reboot_seconds: 0.2}
-apps:     {crm: {exe: crmclient.exe, path: 'C:\\...', binds: [{protocol: tcp, address: 127.0.0.1, port: 9000}]}}
+apps:
+  crm: {exe: crmclient.exe, path: 'C:\\...', binds: [{protocol: tcp, address: 127.0.0.1, port: 9000}]}
 services: [system, rpcss]            # session-0 programs every host runs (names from `apps`)
 hosts:
   vda01: {image: server2019, address: 127.0.10.11, ip: 10.0.0.21, groups: [rdsh], roles: [RDS-RD-Server],

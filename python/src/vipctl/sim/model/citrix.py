@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vipctl import registry_map
-from vipctl.sim.model.errors import BadArgument
+from vipctl.sim.model.errors import BadArgument, NotFound
 from vipctl.sim.model.registry import Registry
 from vipctl.sim.model.regvalue import RegValue
 
@@ -21,6 +21,18 @@ SCOPES = ("site", "ad_gpo")
 UNFILTERED = "Unfiltered"
 # Settings the provider keeps on the User node; everything else (the VIP settings included) is Computer.
 USER_SETTINGS = frozenset({"ClientDriveRedirection", "ClipboardRedirection", "ClientPrinterRedirection"})
+# Settings the simulated provider knows (Find-CitrixSettingCategory fails on anything else).
+KNOWN_SETTINGS = (
+    frozenset(
+        {
+            registry_map.CITRIX_SETTING_LOOPBACK_SUPPORT,
+            registry_map.CITRIX_SETTING_LOOPBACK_PROGRAMS,
+            "VirtualIPLoopbackSupport",
+            "VirtualIPLoopbackPrograms",
+        }
+    )
+    | USER_SETTINGS
+)
 STATES = ("Enabled", "Disabled", "Allowed", "Prohibited", "NotConfigured", "UseDefault")
 FILTER_MODES = ("Allow", "Deny")
 
@@ -36,8 +48,13 @@ class CitrixPolicy:
     filters: list[dict[str, Any]] = field(default_factory=list)
 
     def settings(self) -> dict[str, dict[str, Any]]:
+        """Configured settings of both nodes (the provider does not list NotConfigured ones)."""
         merged = {**self.computer_settings, **self.user_settings}
-        return {name: copy.deepcopy(merged[name]) for name in sorted(merged)}
+        return {
+            name: copy.deepcopy(merged[name])
+            for name in sorted(merged)
+            if merged[name].get("State", "NotConfigured") != "NotConfigured"
+        }
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -64,6 +81,7 @@ class CitrixPolicy:
         return policy
 
     def update(self, spec: dict[str, Any]) -> None:
+        """Write the fields `spec` lists; settings field by field, filters matched by type and name."""
         if "enabled" in spec:
             self.enabled = spec["enabled"]
         if "priority" in spec:
@@ -71,10 +89,26 @@ class CitrixPolicy:
         if "description" in spec:
             self.description = spec["description"]
         for name, setting in spec.get("settings", {}).items():
+            if name not in KNOWN_SETTINGS:
+                raise NotFound(f"Citrix policy setting not found: {name}")
             node = self.user_settings if name in USER_SETTINGS else self.computer_settings
-            node[name] = copy.deepcopy(setting)
-        if "filters" in spec:
-            self.filters = copy.deepcopy(spec["filters"])
+            node.setdefault(name, {"State": "NotConfigured"}).update(copy.deepcopy(setting))
+        for wanted in spec.get("filters", []):
+            current = _find_filter(self.filters, wanted)
+            if current is None:
+                current = {
+                    "type": wanted["type"],
+                    "name": wanted["name"],
+                    "value": "",
+                    "enabled": True,
+                    "mode": "Allow",
+                }
+                self.filters.append(current)
+            current.update(copy.deepcopy(wanted))
+
+
+def _find_filter(filters: list[dict[str, Any]], wanted: dict[str, Any]) -> dict[str, Any] | None:
+    return next((f for f in filters if f["type"] == wanted["type"] and f["name"] == wanted["name"]), None)
 
 
 def validate_spec(spec: object) -> dict[str, Any]:
@@ -109,10 +143,21 @@ def validate_spec(spec: object) -> dict[str, Any]:
     if not isinstance(filters, list):
         raise BadArgument("policy.filters must be a list")
     for i, item in enumerate(filters):
-        if not isinstance(item, dict) or set(item) != {"type", "name", "value", "enabled", "mode"}:
-            raise BadArgument(f"policy.filters[{i}] must have exactly type, name, value, enabled, mode")
-        if item["mode"] not in FILTER_MODES or not isinstance(item["enabled"], bool):
-            raise BadArgument(f"policy.filters[{i}]: mode must be Allow or Deny and enabled a boolean")
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("type"), str)
+            or not isinstance(item.get("name"), str)
+        ):
+            raise BadArgument(f"policy.filters[{i}] must be an object with string 'type' and 'name'")
+        extra = sorted(set(item) - {"type", "name", "value", "enabled", "mode"})
+        if extra:
+            raise BadArgument(f"policy.filters[{i}] has unknown fields {extra}")
+        if "mode" in item and item["mode"] not in FILTER_MODES:
+            raise BadArgument(f"policy.filters[{i}].mode must be Allow or Deny")
+        if "enabled" in item and not isinstance(item["enabled"], bool):
+            raise BadArgument(f"policy.filters[{i}].enabled must be true or false")
+        if "value" in item and not isinstance(item["value"], str):
+            raise BadArgument(f"policy.filters[{i}].value must be a string")
     return spec
 
 
@@ -152,29 +197,46 @@ class CitrixPolicyStore:
     def plan_set(
         self, scope: object, gpo: object, name: str, state: object, spec: object
     ) -> list[dict[str, Any]]:
+        """The changes citrix_policy_set reports: whole-policy presence, then field by field."""
         if state not in ("present", "absent"):
-            raise BadArgument(f"state must be 'present' or 'absent', got {state!r}")
+            raise BadArgument(f"argument 'state' must be present or absent, got {state!r}")
         existing = self.get(scope, gpo, name)
         if state == "absent":
-            return (
-                [] if existing is None else [{"field": "policy", "before": existing.to_json(), "after": None}]
-            )
-        checked = validate_spec({} if spec is None else spec)
-        if existing is None:
-            return [
-                {"field": "policy", "before": None, "after": CitrixPolicy.from_json(name, checked).to_json()}
-            ]
+            return [] if existing is None else [{"field": "policy", "before": "present", "after": "absent"}]
+        if spec is None:
+            raise BadArgument("argument 'policy' must be an object")
+        checked = validate_spec(spec)
         changes: list[dict[str, Any]] = []
-        current = existing.to_json()
+        if existing is None:
+            changes.append({"field": "policy", "before": "absent", "after": "present"})
+            current: dict[str, Any] = {
+                "enabled": None,
+                "priority": None,
+                "description": None,
+                "settings": {},
+                "filters": [],
+            }
+        else:
+            current = existing.to_json()
+
+        def add(field_name: str, before: Any, after: Any) -> None:
+            if not json_equal(before, after):
+                changes.append({"field": field_name, "before": before, "after": after})
+
         for fld in ("enabled", "priority", "description"):
-            if fld in checked and checked[fld] != current[fld]:
-                changes.append({"field": fld, "before": current[fld], "after": checked[fld]})
+            if fld in checked:
+                add(fld, current[fld], checked[fld])
         for setting, wanted in checked.get("settings", {}).items():
-            before = current["settings"].get(setting)
-            if before != wanted:
-                changes.append({"field": f"settings.{setting}", "before": before, "after": wanted})
-        if "filters" in checked and checked["filters"] != current["filters"]:
-            changes.append({"field": "filters", "before": current["filters"], "after": checked["filters"]})
+            before = current["settings"].get(setting, {})
+            for fld in ("State", "Values", "Value"):
+                if fld in wanted:
+                    old = before.get(fld, "NotConfigured" if fld == "State" else None)
+                    add(f"settings.{setting}.{fld}", old, wanted[fld])
+        for wanted in checked.get("filters", []):
+            old_filter = _find_filter(current["filters"], wanted) or {}
+            for fld in ("value", "enabled", "mode"):
+                if fld in wanted:
+                    add(f"filters.{wanted['type']}.{wanted['name']}.{fld}", old_filter.get(fld), wanted[fld])
         return changes
 
     def apply_set(
@@ -185,9 +247,12 @@ class CitrixPolicyStore:
             return
         existing = self.get(scope, gpo, name)
         if existing is None:
-            self.put(scope, gpo, name, CitrixPolicy.from_json(name, spec or {}))
-        else:
-            existing.update(spec or {})
+            # New-Item puts a new policy last: one below the lowest priority in use.
+            bucket = self._bucket(scope, gpo) or {}
+            ranks = [p.priority for p in bucket.values() if p.name != UNFILTERED]
+            existing = CitrixPolicy(name, priority=max(ranks, default=0) + 1)
+            self.put(scope, gpo, name, existing)
+        existing.update(spec or {})
 
     def resultant(self, delivery_group: str | None) -> dict[str, dict[str, Any]]:
         """The settings a VDA in `delivery_group` ends up with."""
@@ -215,6 +280,17 @@ class CitrixPolicyStore:
             "site": {p.name: {**p.to_json(), "nodes": p.nodes()} for p in self.site.values()},
             "gpos": {gname: {p.name: p.to_json() for p in b.values()} for gname, b in self.gpos.values()},
         }
+
+
+def json_equal(left: Any, right: Any) -> bool:
+    """Equality as JSON sees it: true is not 1."""
+    if isinstance(left, bool) or isinstance(right, bool):
+        return type(left) is type(right) and left == right
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(json_equal(a, b) for a, b in zip(left, right, strict=True))
+    if isinstance(left, dict) and isinstance(right, dict):
+        return left.keys() == right.keys() and all(json_equal(left[k], right[k]) for k in left)
+    return bool(left == right)
 
 
 def _applies(policy: CitrixPolicy, delivery_group: str | None) -> bool:

@@ -257,7 +257,9 @@ class SimHost:
         return time.monotonic() >= self._down_until
 
     def policy_refresh(self) -> bool:
-        """`gpupdate` on a VDA: pull the resultant Citrix policy from its controller. False if none answered."""
+        """`gpupdate` on a VDA: pull the resultant Citrix policy from its controller.
+
+        False when no controller answered (the VDA keeps what it had)."""
         with self._lock:
             return self._refresh_policy()
 

@@ -49,18 +49,18 @@ def export_text(registry: Registry, path: str) -> str:
     parts = split_path(path)
     registry.check_access(parts, subtree=True)
     key = registry.find(parts)
-    lines = [HEADER]
     if key is None:
-        lines += ["", f"[-{export_path(parts)}]"]
-    else:
+        # Not something reg.exe writes: the executor's own file for "this key did not exist".
+        return f"{HEADER}\r\n\r\n[-{export_path(parts)}]\r\n"
+    lines = [HEADER]
 
-        def visit(node: RegKey, node_parts: list[str]) -> None:
-            lines.extend(["", f"[{export_path(node_parts)}]"])
-            lines.extend(_value_line(name, value) for name, value in node.value_items())
-            for sub in node.sorted_subkeys():
-                visit(sub, [*node_parts, sub.name])
+    def visit(node: RegKey, node_parts: list[str]) -> None:
+        lines.extend(["", f"[{export_path(node_parts)}]"])
+        lines.extend(_value_line(name, value) for name, value in node.value_items())
+        for sub in node.sorted_subkeys():
+            visit(sub, [*node_parts, sub.name])
 
-        visit(key, registry.stored_parts(parts))
+    visit(key, registry.stored_parts(parts))
     return "\r\n".join(lines) + "\r\n\r\n"
 
 

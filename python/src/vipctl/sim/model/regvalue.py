@@ -31,7 +31,9 @@ class RegValue:
 
     @classmethod
     def from_json(cls, type_name: object, value: object) -> RegValue:
-        """Validate the protocol's `{"type", "value"}` form; BadArgument for the type, WrongType for the value."""
+        """Check the protocol's `{"type", "value"}` form.
+
+        BadArgument for an unknown type name, WrongType for a value that does not fit the type."""
         if type_name not in REG_TYPES:
             raise BadArgument(f"unknown registry type {type_name!r}; expected one of {', '.join(REG_TYPES)}")
         assert isinstance(type_name, str)

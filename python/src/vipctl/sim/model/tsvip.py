@@ -105,13 +105,13 @@ class TsVip:
 
     def plan(self, wanted: dict[str, Any]) -> list[dict[str, Any]]:
         """Validate a tsvip_set request; the changes it would make, in property order."""
-        if not self.available:
-            raise NotAvailable("Win32_TSVirtualIP is not available: the RDS-RD-Server role is not installed")
-        if not isinstance(wanted, dict) or not wanted:
-            raise BadArgument("properties must be a non-empty object")
+        if not isinstance(wanted, dict):
+            raise BadArgument("argument 'properties' must be an object")
         unknown = sorted(set(wanted) - set(PROPERTIES))
         if unknown:
             raise BadArgument(f"unknown Win32_TSVirtualIP properties {unknown}; settable: {list(PROPERTIES)}")
+        if not self.available:
+            raise NotAvailable("Win32_TSVirtualIP is not available: the RDS-RD-Server role is not installed")
         changes: list[dict[str, Any]] = []
         for prop in PROPERTIES:
             if prop not in wanted:
@@ -121,9 +121,9 @@ class TsVip:
             if before == after:
                 continue
             if under_policy:
-                setter = PROPERTIES[prop][2]
+                setter, policy_value = PROPERTIES[prop][2], PROPERTIES[prop][1]
                 raise PolicyControlled(
-                    f"{setter} failed: {prop} is under group policy control ({_POLICY}\\{PROPERTIES[prop][1]})"
+                    f"{setter} failed: {prop} is under group policy control ({_POLICY}\\{policy_value})"
                 )
             changes.append({"name": prop, "before": before, "after": after})
         return changes

@@ -28,7 +28,7 @@ def _store(ctx: OpContext, args: dict[str, Any]) -> CitrixPolicyStore | None:
 
 def _addressing(args: dict[str, Any]) -> tuple[str, str | None, str]:
     name = require_str(args, "name")
-    scope = args.get("scope", "site")
+    scope = args.get("scope")
     gpo = args.get("gpo")
     if scope not in ("site", "ad_gpo"):
         raise BadArgument(f"'scope' must be 'site' or 'ad_gpo', got {scope!r}")
@@ -62,13 +62,14 @@ def op_citrix_policy_set(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     if changes and ctx.writing:
         before = store.get(scope, gpo, name)
         saved = {
+            "exists": before is not None,
             "name": name,
             "scope": scope,
             "gpo": gpo,
-            "exists": before is not None,
+            "controller": args.get("controller", "localhost"),
             "policy": None if before is None else before.to_json(),
         }
-        backup = ctx.backup_json(f"citrix:{scope}:{gpo}:{name}".lower(), f"citrix_policy_{name}", saved)
+        backup = ctx.backup_json(f"citrix_policy_{name}", saved)
         store.apply_set(scope, gpo, name, str(state), spec)
     return bool(changes), {"changes": changes, "backup": backup}
 
@@ -91,8 +92,7 @@ def op_citrix_policy_restore(ctx: OpContext, args: dict[str, Any]) -> Outcome:
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BadArgument(f"{file} is not a vipctl Citrix policy backup: {exc}") from exc
-    before = store.get(scope, gpo, name)
-    changed = (None if before is None else before.to_json()) != (None if policy is None else policy.to_json())
-    if changed and ctx.writing:
+    if ctx.writing:
         store.put(scope, gpo, name, policy)
-    return changed, {"file": file, "name": name}
+    # Always reported as a change: the executor rebuilds the policy without comparing first.
+    return True, {"file": file, "name": name}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vipctl.sim.model.citrix import json_equal
 from vipctl.sim.model.errors import BadArgument, ModelError
 from vipctl.sim.twin.context import OpContext, Outcome
 
@@ -48,8 +49,7 @@ def holds(conditions: object, earlier: dict[str, dict[str, Any]]) -> bool:
         if not isinstance(choices, list):
             raise BadArgument(f"condition {i}: '{'in' if has_in else 'not_in'}' must be a list")
         value = _lookup(earlier[ref], path)
-        # JSON equality: True must not equal 1, as it would in Python.
-        found = any(type(value) is type(c) and value == c for c in choices)
+        found = any(json_equal(value, c) for c in choices)
         if found != has_in:
             return False
     return True

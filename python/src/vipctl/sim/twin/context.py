@@ -13,7 +13,8 @@ from vipctl.sim.model.registry import display_path
 if TYPE_CHECKING:
     from vipctl.sim.model.host import SimHost
 
-_UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>| ]')
+# The executor keeps letters, digits, '.', '_' and '-' in file names and turns the rest into '_'.
+_UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 
 Outcome = tuple[bool, dict[str, Any]]  # (changed, data)
 
@@ -41,14 +42,15 @@ class OpContext:
         self.host.files.write(file, export_bytes(self.host.registry, path))
         return self._remember(path.lower(), file)
 
-    def backup_json(self, identity: str, file_stem: str, content: dict[str, Any]) -> str | None:
+    def backup_json(self, file_stem: str, content: dict[str, Any]) -> str | None:
+        """Save `content` as `<backup_dir>/<file_stem>.json`, once per request per file."""
         if self.check or self.backup_dir is None:
             return None
-        if identity in self._backed_up:
-            return self._backed_up[identity]
         file = self.backup_dir.rstrip("\\") + "\\" + _UNSAFE_FILE_CHARS.sub("_", file_stem) + ".json"
+        if file.lower() in self._backed_up:
+            return self._backed_up[file.lower()]
         self.host.files.write(file, json.dumps(content, ensure_ascii=False, indent=2).encode("utf-8"))
-        return self._remember(identity, file)
+        return self._remember(file.lower(), file)
 
     def _remember(self, identity: str, file: str) -> str:
         self._backed_up[identity] = file

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from vipctl import registry_map
-from vipctl.sim.model.errors import Failed, NotAvailable
+from vipctl.sim.model.errors import NotAvailable, NotFound
 from vipctl.sim.model.hostspec import RDSH_ROLE
 from vipctl.sim.twin.args import require_str
 from vipctl.sim.twin.context import OpContext, Outcome
@@ -24,7 +24,7 @@ def _reg_str(ctx: OpContext, path: str, name: str) -> str | None:
 def op_host_facts(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     host = ctx.host
     cv = registry_map.OS_VERSION_KEY
-    build = _reg_str(ctx, cv, "CurrentBuild") or str(host.image.build)
+    build = _reg_str(ctx, cv, "CurrentBuildNumber")
     ddcs = _reg_str(ctx, registry_map.CITRIX_VDA_KEY, "ListOfDDCs")
     vda = host.spec.citrix_vda
     data = {
@@ -38,7 +38,8 @@ def op_host_facts(ctx: OpContext, args: dict[str, Any]) -> Outcome:
         "sku": host.image.sku,
         "ip_addresses": [host.adapter.ip],
         "rds_role_installed": RDSH_ROLE in host.roles or RDSH_ROLE in host.pending_roles,
-        "pending_reboot": host.pending_reboot(),
+        # Windows records a pending restart for a role install, not for a changed TSVIP setting.
+        "pending_reboot": bool(host.pending_roles),
         "citrix_vda": {
             "installed": vda is not None,
             "version": None if vda is None else vda.version,
@@ -56,10 +57,11 @@ def op_feature_install(ctx: OpContext, args: dict[str, Any]) -> Outcome:
         raise NotAvailable("Install-WindowsFeature is not available: this is a client operating system")
     known = {f.lower(): f for f in KNOWN_FEATURES}
     if name.lower() not in known:
-        raise Failed(f"ArgumentNotValid: The role, role service, or feature name is not valid: '{name}'.")
+        raise NotFound(f"Windows feature not found: {name}")
     feature = known[name.lower()]
     if feature in host.roles or feature in host.pending_roles:
-        return False, {"name": feature, "state": "already", "reboot_required": feature in host.pending_roles}
+        # Get-WindowsFeature says Installed as soon as the install ran, restart or not.
+        return False, {"name": name, "state": "already", "reboot_required": False}
     if ctx.writing:
         host.pending_roles.add(feature)
-    return True, {"name": feature, "state": "installed", "reboot_required": True}
+    return True, {"name": name, "state": "installed", "reboot_required": True}

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import ntpath
 from typing import Any
 
 from vipctl.sim.model.errors import BadArgument, Conflict, NotFound
-from vipctl.sim.model.regfile import decode_reg_file, export_text, import_text
+from vipctl.sim.model.regfile import decode_reg_file, import_text
 from vipctl.sim.model.registry import display_path, split_path
 from vipctl.sim.model.regvalue import RegValue
-from vipctl.sim.twin.args import optional_str_list, require_str
+from vipctl.sim.twin.args import optional_str_list, registry_path, require_str
 from vipctl.sim.twin.context import OpContext, Outcome
 
 
 def op_registry_get(ctx: OpContext, args: dict[str, Any]) -> Outcome:
-    parts = split_path(args.get("path"))
+    parts = registry_path(args)
     names = optional_str_list(args, "names")
     key = ctx.host.registry.find(parts)
     data: dict[str, Any] = {
@@ -24,17 +25,19 @@ def op_registry_get(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     }
     if key is None:
         return False, data
-    wanted = None if names is None else {n.lower() for n in names}
-    data["values"] = {
-        name: value.to_json() for name, value in key.value_items() if wanted is None or name.lower() in wanted
-    }
+    if names is None:
+        data["values"] = {name: value.to_json() for name, value in key.value_items()}
+    else:
+        # Asked-for names come back as asked (value names are case-insensitive), in the order asked.
+        found = {name: key.values[name.lower()][1] for name in names if name.lower() in key.values}
+        data["values"] = {name: value.to_json() for name, value in found.items()}
     data["subkeys"] = [sub.name for sub in key.sorted_subkeys()]
     return False, data
 
 
 def _parse_values(raw: object) -> list[tuple[str, RegValue | None]]:
-    if not isinstance(raw, list) or not raw:
-        raise BadArgument("'values' must be a non-empty list of {name, state, type, value}")
+    if not isinstance(raw, list):
+        raise BadArgument("'values' must be a list of {name, state, type, value}")
     out: list[tuple[str, RegValue | None]] = []
     for i, item in enumerate(raw):
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
@@ -52,7 +55,7 @@ def _parse_values(raw: object) -> list[tuple[str, RegValue | None]]:
 
 
 def op_registry_set(ctx: OpContext, args: dict[str, Any]) -> Outcome:
-    parts = split_path(args.get("path"))
+    parts = registry_path(args)
     wanted = _parse_values(args.get("values"))
     registry = ctx.host.registry
     registry.check_access(parts)
@@ -81,12 +84,12 @@ def op_registry_set(ctx: OpContext, args: dict[str, Any]) -> Outcome:
 
 
 def op_registry_rename_key(ctx: OpContext, args: dict[str, Any]) -> Outcome:
-    parts = split_path(args.get("path"))
+    parts = registry_path(args)
     new_name = require_str(args, "new_name")
     if "\\" in new_name:
         raise BadArgument("'new_name' must be a leaf key name, without '\\'")
-    if not parts:
-        raise BadArgument("cannot rename the HKLM hive")
+    if len(parts) < 2:
+        raise BadArgument(f"cannot rename a top-level key: {display_path(parts)}")
     target = [*parts[:-1], new_name]
     registry = ctx.host.registry
     data = {"path": display_path(parts), "new_path": display_path(target)}
@@ -116,24 +119,25 @@ def op_registry_restore(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     if not sections:
         raise BadArgument(f"{file} holds no registry key")
     key = display_path(split_path(sections[0]))
-    before = export_text(ctx.host.registry, key)
-    # Exact restore: the key's tree is replaced by what the file holds.
-    scratch = ctx.host.registry.copy()
-    scratch.delete_key(key)
-    import_text(scratch, text)
-    changed = export_text(scratch, key) != before
-    if changed and ctx.writing:
+    if ctx.writing:
+        # Exact restore: an import only adds, so the key's tree goes first.
         ctx.host.registry.delete_key(key)
         import_text(ctx.host.registry, text)
-    return changed, {"file": file, "key": key}
+    # Always reported as a change: the executor imports without comparing first.
+    return True, {"file": file, "key": key}
 
 
 def op_backup_list(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     root = require_str(args, "root")
     children = ctx.host.files.children(root)
     # Backup folders are named by UTC time stamp, so name order is age order.
+    # Only the folders' own files, by name, as Directory.GetFiles lists them.
+    ordered = sorted(children.items(), key=lambda kv: kv[0].lower(), reverse=True)
     sets = [
-        {"dir": d, "files": files}
-        for d, files in sorted(children.items(), key=lambda kv: kv[0].lower(), reverse=True)
+        {
+            "dir": d,
+            "files": sorted((ntpath.basename(f) for f in files if ntpath.dirname(f) == d), key=str.lower),
+        }
+        for d, files in ordered
     ]
     return False, {"sets": sets}

@@ -91,7 +91,7 @@ def _findings(
     return findings
 
 
-def run_status(
+def run_vip_status(
     params: Mapping[str, Any], *, check: bool, runner: Runner, now: datetime | None = None
 ) -> TaskResult:
     """Read everything in one request; never writes (`check` and `now` exist for a uniform signature)."""

@@ -1,0 +1,1 @@
+"""One module per CLI command; each takes a Context and returns an Outcome."""

@@ -1,0 +1,160 @@
+"""Run module tasks on many hosts: one open transport per host, the fleet runner, one record per host.
+
+Each host runs its steps in order over one session; a failed step stops that host's later steps
+(as a failed task stops a host in a play) but never another host.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from vipctl.cli.credentials import Redactor
+from vipctl.cli.session import HostSession
+from vipctl.cli.targets import Target
+from vipctl.fleet import ProgressCallback, run_fleet
+from vipctl.tasks.citrix_prefer_loopback import run_citrix_prefer_loopback
+from vipctl.tasks.citrix_virtual_loopback import run_citrix_virtual_loopback
+from vipctl.tasks.common import Runner, TaskResult
+from vipctl.tasks.rds_ip_virtualization import run_rds_ip_virtualization
+from vipctl.tasks.vip_status import run_vip_status
+from vipctl.tasks.vip_bindings import run_vip_bindings
+
+TaskFunction = Callable[..., TaskResult]
+
+# The same entry points the action plugins call (vipctl.ansible_glue.action.task_function).
+TASKS: Final[dict[str, TaskFunction]] = {
+    "vip_status": run_vip_status,
+    "vip_bindings": run_vip_bindings,
+    "rds_ip_virtualization": run_rds_ip_virtualization,
+    "citrix_virtual_loopback": run_citrix_virtual_loopback,
+    "citrix_prefer_loopback": run_citrix_prefer_loopback,
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    module: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+# What to run on one host; an empty list means the host has nothing to do for this command.
+HostPlan = Callable[[Target], list[Step]]
+# A custom unit of work for commands that are not module tasks (rollback).
+HostWork = Callable[[Target, Runner], list[dict[str, Any]]]
+
+
+def _result(module: str, outcome: TaskResult) -> dict[str, Any]:
+    return {
+        "module": module,
+        "changed": outcome.changed,
+        "failed": outcome.failed,
+        "msg": outcome.msg,
+        "data": outcome.data,
+        "diff": outcome.diff,
+        "reboot_required": outcome.reboot_required,
+        "warnings": list(outcome.warnings),
+        "backups": list(outcome.backups),
+    }
+
+
+def _deferred(result: dict[str, Any]) -> bool:
+    """In a plan, a guard that refuses only because an earlier step has not been applied yet."""
+    error = result["data"].get("error") if isinstance(result["data"], dict) else None
+    return isinstance(error, dict) and error.get("kind") == "precondition_failed"
+
+
+def run_steps(target: Target, steps: list[Step], runner: Runner, *, check: bool) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    for step in steps:
+        result = _result(step.module, TASKS[step.module](step.params, check=check, runner=runner))
+        if result["failed"] and step.module == "vip_bindings" and result["data"].get("verification"):
+            # A verification that ran and found wrong binds is a finding about the host, not an error.
+            result.update(failed=False, verified=False)
+        elif step.module == "vip_bindings" and result["data"].get("verification"):
+            result["verified"] = True
+        if check and result["failed"] and _deferred(result) and any(r["changed"] for r in results):
+            result.update(
+                failed=False,
+                deferred=True,
+                msg=f"checked when applied: {result['msg']} (until the steps above are applied)",
+            )
+        results.append(result)
+        if result["failed"]:
+            break
+    return results
+
+
+def steps_work(plan: HostPlan, *, check: bool) -> HostWork:
+    def work(target: Target, runner: Runner) -> list[dict[str, Any]]:
+        return run_steps(target, plan(target), runner, check=check)
+
+    return work
+
+
+def run_on_hosts(
+    targets: list[Target],
+    work: HostWork,
+    *,
+    forks: int,
+    redactor: Redactor,
+    progress: ProgressCallback | None = None,
+) -> list[dict[str, Any]]:
+    """One record per target, in inventory order: results, error, elapsed seconds, requests sent."""
+    by_name = {t.name: t for t in targets}
+
+    def one(name: str) -> dict[str, Any]:
+        target = by_name[name]
+        record: dict[str, Any] = {"host": name, "groups": list(target.groups), "results": [], "error": None}
+        start = time.monotonic()
+        session = HostSession(target.settings)
+        try:
+            record["results"] = work(target, session)
+        except Exception as exc:
+            # A transport or executor failure ends this host's run; the message names the host.
+            record["error"] = f"{type(exc).__name__}: {exc}"
+        finally:
+            session.close()
+        record["requests"] = session.requests
+        record["elapsed"] = round(time.monotonic() - start, 3)
+        record["ok"] = record["error"] is None and not any(r.get("failed") for r in record["results"])
+        return record
+
+    def tracked(name: str) -> dict[str, Any]:
+        record = one(name)
+        if not record["ok"]:
+            # run_fleet counts failures from exceptions; a failed record is one too.
+            raise _HostFailed(record)
+        return record
+
+    outcomes = run_fleet([t.name for t in targets], tracked, forks=forks, progress=progress)
+    records = []
+    for outcome in outcomes:
+        if outcome.ok and outcome.value is not None:
+            records.append(outcome.value)
+        elif isinstance(outcome.error, _HostFailed):
+            records.append(outcome.error.record)
+        else:
+            records.append(
+                {
+                    "host": outcome.host,
+                    "groups": list(by_name[outcome.host].groups),
+                    "results": [],
+                    "error": f"{outcome.error_type}: {outcome.error}",
+                    "ok": False,
+                    "requests": 0,
+                    "elapsed": round(outcome.elapsed, 3),
+                }
+            )
+    redacted: list[dict[str, Any]] = redactor.data(records)
+    return redacted
+
+
+class _HostFailed(Exception):
+    """Carries a failed host's record through the fleet runner, so the progress bar counts it."""
+
+    def __init__(self, record: dict[str, Any]) -> None:
+        super().__init__(record.get("error") or "a step failed")
+        self.record = record

@@ -1,0 +1,58 @@
+"""Plain-text tables and the closing summary; JSON goes out as one document."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(headers))]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip() for line in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def host_summary(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    failed = [r["host"] for r in records if not r["ok"]]
+    changed = [r["host"] for r in records if any(x.get("changed") for x in r["results"])]
+    slowest = max(records, key=lambda r: r["elapsed"], default=None)
+    return {
+        "hosts": len(records),
+        "ok": len(records) - len(failed),
+        "failed": len(failed),
+        "failed_hosts": failed,
+        "changed": len(changed),
+        "slowest_host": None if slowest is None else slowest["host"],
+        "slowest_seconds": 0.0 if slowest is None else slowest["elapsed"],
+    }
+
+
+def summary_line(summary: dict[str, Any], elapsed: float, verb: str = "changed") -> str:
+    line = (
+        f"{summary['hosts']} host(s): {summary['ok']} ok, {summary['failed']} failed, "
+        f"{summary['changed']} {verb}; {elapsed:.2f}s"
+    )
+    if summary["slowest_host"]:
+        line += f" (slowest {summary['slowest_host']}: {summary['slowest_seconds']:.2f}s)"
+    return line
+
+
+def first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def host_problem(record: dict[str, Any]) -> str:
+    """Why a host failed: the transport error or the first failed step's message."""
+    if record["error"]:
+        return str(record["error"])
+    for result in record["results"]:
+        if result.get("failed"):
+            return f"{result['module']}: {first_line(result['msg'])}"
+    return ""
+
+
+def write_json(stream: TextIO, document: dict[str, Any]) -> None:
+    stream.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")

@@ -1,0 +1,49 @@
+"""Inventory hosts -> connection settings, checked before any host is contacted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from vipctl.cli.credentials import Credentials, Redactor, secrets_in
+from vipctl.inventory_file import Inventory
+from vipctl.transport import ConnectionSettings, ConnectionSettingsError
+
+CONTROLLERS: Final = "citrix_controllers"
+RDSH: Final = "rdsh"
+VDAS: Final = "citrix_vdas"
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    groups: tuple[str, ...]
+    settings: ConnectionSettings
+
+    @property
+    def is_controller(self) -> bool:
+        return CONTROLLERS in self.groups
+
+    @property
+    def is_session_host(self) -> bool:
+        """What the playbooks target as `rdsh:citrix_vdas:!citrix_controllers`; ungrouped hosts count."""
+        return not self.is_controller
+
+
+def build_targets(
+    inventory: Inventory, hosts: list[str], credentials: Credentials, redactor: Redactor
+) -> list[Target]:
+    """Raises ConnectionSettingsError naming the host and the variable to fix."""
+    targets = []
+    for name in hosts:
+        host_vars = credentials.apply(inventory.hosts[name])
+        redactor.add(*secrets_in(host_vars))
+        settings = ConnectionSettings.from_ansible_vars(name, host_vars, default_connection="winrm")
+        if settings.username is None or settings.password is None:
+            raise ConnectionSettingsError(
+                name,
+                "no user name or password; set ansible_user/ansible_password, VIPCTL_USER/VIPCTL_PASSWORD"
+                " or use --ask-pass",
+            )
+        targets.append(Target(name, tuple(inventory.groups_of(name)), settings))
+    return targets

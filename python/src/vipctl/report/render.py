@@ -1,0 +1,94 @@
+"""Render a command's document into the report template picked by the file's suffix.
+
+HTML autoescapes everything (host data is untrusted text); Markdown escapes table cells.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+TEMPLATES: Final = {".html": "report.html.j2", ".htm": "report.html.j2", ".md": "report.md.j2"}
+
+
+class ReportError(ValueError):
+    """The report cannot be written (unknown format, unwritable path)."""
+
+
+def _md_cell(value: Any) -> str:
+    return str("" if value is None else value).replace("|", "\\|").replace("\n", " ")
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("vipctl.report", "templates"),
+        autoescape=select_autoescape(["html.j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["md"] = _md_cell
+    return env
+
+
+def _sections(document: dict[str, Any]) -> dict[str, Any]:
+    """Flatten host records into the report's tables."""
+    settings, clashes, checks, problems = [], [], [], []
+    for record in document.get("hosts", []):
+        if record.get("error"):
+            problems.append({"host": record["host"], "problem": record["error"]})
+        for result in record.get("results", []):
+            data = result.get("data") or {}
+            if result.get("failed"):
+                problems.append({"host": record["host"], "problem": f"{result['module']}: {result['msg']}"})
+            if result["module"] == "vip_status" and not result.get("failed"):
+                rds = data["rds_ip_virtualization"]
+                settings.append(
+                    {
+                        "host": record["host"],
+                        "os": data["os"]["product_name"],
+                        "supported": data["host"]["supported"],
+                        "rds": rds["enabled"]["value"],
+                        "rds_mode": rds["mode"]["value"],
+                        "loopback": data["citrix_loopback_applied"],
+                        "prefer": data["prefer_loopback"]["enabled"],
+                        "winsock": data["winsock_fix"],
+                        "findings": data["findings"],
+                    }
+                )
+            for clash in data.get("clashes", []) if result["module"] == "vip_bindings" else []:
+                clashes.append({"host": record["host"], **clash})
+            verification = data.get("verification") if result["module"] == "vip_bindings" else None
+            for check in (verification or {}).get("instances", []):
+                checks.append({"host": record["host"], **check})
+    return {"settings": settings, "clashes": clashes, "checks": checks, "problems": problems}
+
+
+def render_report(document: dict[str, Any], fmt: str) -> str:
+    template = TEMPLATES.get(fmt)
+    if template is None:
+        raise ReportError(f"report format {fmt!r} is not supported; name the file .html or .md")
+    return (
+        _environment()
+        .get_template(template)
+        .render(
+            doc=document,
+            summary=document.get("summary") or {},
+            farm=document.get("farm"),
+            generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            **_sections(document),
+        )
+    )
+
+
+def write_report(document: dict[str, Any], path: str | Path) -> Path:
+    target = Path(path)
+    text = render_report(document, target.suffix.lower())
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ReportError(f"cannot write report {target}: {exc.strerror}") from None
+    return target
