@@ -21,9 +21,12 @@ HOSTS = 200
 LATENCY_MS = 10
 
 
-def _serve(state_dir: str, ready: multiprocessing.synchronize.Event, stop: multiprocessing.synchronize.Event) -> None:
+def _serve(
+    state_dir: str, ready: multiprocessing.synchronize.Event, stop: multiprocessing.synchronize.Event
+) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
     from cli_sim import start_sim
+
     from vipctl.sim.admin import AdminApi
     from vipctl.sim.farm import scaled_farm
 
@@ -53,8 +56,15 @@ def main() -> int:
         from vipctl.sim.admin_client import AdminClient
 
         admin = AdminClient.from_state_dir(state)
-        command = [str(Path(sys.executable).with_name("vipctl")), "status", "-i", f"{state}/inventory.yml",
-                   "--forks", str(args.forks), "--json"]
+        command = [
+            str(Path(sys.executable).with_name("vipctl")),
+            "status",
+            "-i",
+            f"{state}/inventory.yml",
+            "--forks",
+            str(args.forks),
+            "--json",
+        ]
         start = time.monotonic()
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         elapsed = time.monotonic() - start
@@ -63,7 +73,10 @@ def main() -> int:
         print(f"command: {' '.join(command)}")
         print(f"exit code {done.returncode}; {summary['ok']}/{summary['hosts']} hosts ok")
         print(f"wall time: {elapsed:.2f} s for {HOSTS} hosts, {LATENCY_MS} ms latency per request")
-        print(f"WinRM requests per host: min {min(requests)}, median {statistics.median(requests)}, max {max(requests)}")
+        print(
+            f"WinRM requests per host: min {min(requests)}, "
+            f"median {statistics.median(requests)}, max {max(requests)}"
+        )
         return 0 if done.returncode == 0 and elapsed < 10 else 1
     finally:
         stop.set()

@@ -59,6 +59,7 @@ class SimFarm:
             ANSIBLE_CALLBACK_PLUGINS=str(REPO / "tests" / "integration" / "callback_plugins"),
             ANSIBLE_CALLBACKS_ENABLED="vipctl_record",
             ANSIBLE_FORCE_COLOR="0",
+            ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
             ANSIBLE_NOCOLOR="1",
             ANSIBLE_LOCAL_TEMP=str(self.workdir / "ansible-tmp"),
             ANSIBLE_HOME=str(self.workdir / "ansible-home"),

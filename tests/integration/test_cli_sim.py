@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from cli_sim import start_sim, vipctl
+
 from vipctl.sim.farm import load_farm, scaled_farm
 from vipctl.sim.server import SimServer
 
@@ -43,7 +44,13 @@ def test_status_reads_every_host_and_never_prints_the_password(farm: tuple[SimSe
     code, out, _ = vipctl("status", "-i", str(inventory), "--json")
     document = json.loads(out)
     assert code == 0
-    assert [h["host"] for h in document["hosts"]] == ["ddc01", "vda2016-01", "vda2019-01", "vda2022-01", "w10ms-01"]
+    assert [h["host"] for h in document["hosts"]] == [
+        "ddc01",
+        "vda2016-01",
+        "vda2019-01",
+        "vda2022-01",
+        "w10ms-01",
+    ]
     support = {h["host"]: h["results"][0]["data"]["host"]["supported"] for h in document["hosts"]}
     assert support["w10ms-01"] is False and support["vda2019-01"] is True
     assert FARM_PASSWORD not in out
@@ -115,10 +122,23 @@ def test_audit_report_opens_in_headless_chromium(farm: tuple[SimServer, Path, Pa
     if browser is None:
         pytest.skip("chromium is not installed (apt-get install -y chromium)")
     dom = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run",
-         f"--user-data-dir={tempfile.mkdtemp()}", "--dump-dom", report.as_uri()],
-        capture_output=True, text=True, timeout=120, check=True,
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tempfile.mkdtemp()}",
+            "--dump-dom",
+            report.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     ).stdout
     assert '<td id="hosts-total">5</td>' in dom
     assert '<td id="needs-loopback">crmclient.exe</td>' in dom
@@ -137,7 +157,13 @@ def test_faulty_hosts_fail_alone(farm: tuple[SimServer, Path, Path]) -> None:
     document = json.loads(out)
     ok = {h["host"]: h["ok"] for h in document["hosts"]}
     assert code == 1
-    assert ok == {"ddc01": True, "vda2016-01": False, "vda2019-01": False, "vda2022-01": True, "w10ms-01": True}
+    assert ok == {
+        "ddc01": True,
+        "vda2016-01": False,
+        "vda2019-01": False,
+        "vda2022-01": True,
+        "w10ms-01": True,
+    }
     assert document["summary"]["failed_hosts"] == ["vda2016-01", "vda2019-01"]
 
 
@@ -148,7 +174,9 @@ def test_wrong_password_from_the_environment_is_never_echoed(
     secret = "Env-Secret-Passw0rd-123"
     monkeypatch.setenv("VIPCTL_PASSWORD", secret)
     report = tmp_path / "r.md"
-    code, out, err = vipctl("status", "-i", str(inventory), "-l", "vda2022-01", "--json", "--report", str(report))
+    code, out, err = vipctl(
+        "status", "-i", str(inventory), "-l", "vda2022-01", "--json", "--report", str(report)
+    )
     assert code == 1
     assert "Authentication" in out or "401" in out or "credentials" in out.lower()
     for text in (out, err, report.read_text(encoding="utf-8")):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import tree_sitter_powershell
 from tree_sitter import Language, Node, Parser
+
 from vipctl.cli import main
 from vipctl.executor import script_text
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from vipctl.desired_state import ROLE_DEFAULTS, DesiredStateError, parse_desired_state
 
 ROLES = Path(__file__).resolve().parents[3] / "roles"
@@ -26,7 +27,9 @@ def test_defaults_match_the_roles(key: str, role: str) -> None:
 
 
 def test_present_keys_merge_over_role_defaults_and_absent_ones_are_unmanaged() -> None:
-    state = parse_desired_state({"vipctl_rds_ip_virtualization": {"mode": "per_program", "programs": ["a.exe"]}})
+    state = parse_desired_state(
+        {"vipctl_rds_ip_virtualization": {"mode": "per_program", "programs": ["a.exe"]}}
+    )
     assert state.rds_ip_virtualization is not None
     assert state.rds_ip_virtualization["state"] == "enabled"
     assert state.rds_ip_virtualization["programs"] == ["a.exe"]
@@ -34,7 +37,7 @@ def test_present_keys_merge_over_role_defaults_and_absent_ones_are_unmanaged() -
 
 
 def test_bad_values_are_refused_with_the_field_named() -> None:
-    with pytest.raises(DesiredStateError, match="vipctl_prefer_loopback.processes"):
+    with pytest.raises(DesiredStateError, match=r"vipctl_prefer_loopback\.processes"):
         parse_desired_state({"vipctl_prefer_loopback": {"enabled": True, "processes": ["C:\\x\\app.exe"]}})
     with pytest.raises(DesiredStateError, match="unknown key"):
         parse_desired_state({"vipctl_rds": {}})

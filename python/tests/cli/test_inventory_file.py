@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from vipctl.inventory_file import InventoryError, load_inventory
 
 YAML = """

@@ -19,8 +19,8 @@ from vipctl.tasks.citrix_prefer_loopback import run_citrix_prefer_loopback
 from vipctl.tasks.citrix_virtual_loopback import run_citrix_virtual_loopback
 from vipctl.tasks.common import Runner, TaskResult
 from vipctl.tasks.rds_ip_virtualization import run_rds_ip_virtualization
-from vipctl.tasks.vip_status import run_vip_status
 from vipctl.tasks.vip_bindings import run_vip_bindings
+from vipctl.tasks.vip_status import run_vip_status
 
 TaskFunction = Callable[..., TaskResult]
 

@@ -41,8 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vipctl",
         description="Configure and verify per-session addressing on Windows RDSH / Citrix farms.",
-        epilog=exit_codes.HELP
-        + ". Credentials: the inventory, overridden by VIPCTL_USER / VIPCTL_PASSWORD,"
+        epilog=exit_codes.HELP + ". Credentials: the inventory, overridden by VIPCTL_USER / VIPCTL_PASSWORD,"
         " overridden by --ask-pass.",
     )
     commands = parser.add_subparsers(dest="command", required=True)

@@ -120,7 +120,7 @@ def run_vip_status(
             "product_name": facts.get("product_name"),
             "build": facts.get("build_number"),
         },
-        "host": verdict.to_dict(),
+        "support": verdict.to_dict(),
         "rds_role_installed": bool(facts.get("rds_role_installed")),
         "rds_ip_virtualization": {name: value.to_dict() for name, value in rds.items()},
         "winsock_fix": winsock,

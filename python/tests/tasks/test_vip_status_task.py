@@ -105,7 +105,7 @@ def test_unsupported_host_is_reported_not_failed() -> None:
     host = FakeHost()
     host.facts.update(product_type=2)
     out = status(host)
-    assert out["host"]["supported"] is False and out["host"]["kind"] == "domain_controller"
+    assert out["support"]["supported"] is False and out["support"]["kind"] == "domain_controller"
 
 
 def test_no_secrets_in_results() -> None:
