@@ -33,7 +33,7 @@ test: lint typecheck $(STAMP)
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 demo: $(STAMP)
-	$(BIN)/python -m vipctl.demo
+	$(BIN)/python tools/demo.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from vipctl.executor import script_text
 from vipctl.sim.errors import ScriptRejected
 from vipctl.sim.server import SimServer

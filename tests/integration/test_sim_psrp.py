@@ -15,6 +15,7 @@ from pypsrp.complex_objects import PSInvocationState
 from pypsrp.host import PSHost, PSHostUserInterface
 from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
+
 from vipctl.executor import bootstrap, script_text
 from vipctl.sim.server import SimServer
 

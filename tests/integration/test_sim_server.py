@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 import requests
 import winrm
-from vipctl.executor import bootstrap
-from vipctl.sim.server import SimServer
 from winrm.exceptions import InvalidCredentialsError, WinRMTransportError
 from winrm.protocol import Protocol
+
+from vipctl.executor import bootstrap
+from vipctl.sim.server import SimServer
 
 REQUEST = {"v": 1, "check": True, "ops": [{"op": "host_facts"}]}
 
@@ -194,6 +195,7 @@ def test_non_loopback_bind_is_refused(state_dir: Path, make_fake_farm: Any) -> N
 
 def test_admin_api_and_inventory(sim: SimServer, tmp_path: Path) -> None:
     import yaml
+
     from vipctl.sim.admin import AdminApi
     from vipctl.sim.admin_client import AdminClient
     from vipctl.sim.inventory import write_inventory

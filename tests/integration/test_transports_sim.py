@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pytest
+
 from vipctl.executor import script_text
 from vipctl.executor.codec import build_request
 from vipctl.fleet import run_fleet, summary

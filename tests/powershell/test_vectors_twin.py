@@ -139,7 +139,7 @@ def test_vectors_exist_for_every_op_and_error_kind() -> None:
         vector = load(path)
         request = vector["request"]
         if isinstance(request, dict) and isinstance(request.get("ops"), list):
-            ops.update(op.get("op") for op in request["ops"] if isinstance(op, dict))
+            ops.update(str(op.get("op")) for op in request["ops"] if isinstance(op, dict))
         response = vector["response"]
         kinds.update(r["error"]["kind"] for r in response.get("results", []) if "error" in r)
         if "error" in response:

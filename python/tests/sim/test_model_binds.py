@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from vipctl import executor, registry_map
@@ -33,7 +34,7 @@ VIP_PER_SESSION = {
 
 def make_host(
     image: str = "server2016",
-    registry: dict[str, dict[str, RegValue] | None] | None = None,
+    registry: Mapping[str, dict[str, RegValue]] | None = None,
     tsvip: dict[str, Any] | None = None,
     users: list[UserSpec] | None = None,
     vda: bool = False,
@@ -49,7 +50,7 @@ def make_host(
             vip_pool_start="192.0.2.100",
             vip_pool_size=pool,
             citrix_vda=VdaSpec("2402.0.100.629", ["ddc01"]) if vda else None,
-            registry=registry or {},
+            registry=dict(registry or {}),
             tsvip=tsvip or {},
             users=users or [],
             reboot_seconds=0.0,
@@ -126,7 +127,9 @@ def test_no_lease_falls_back_to_the_server_ip_unless_prompt_on_ip_lease_fail() -
     fallback = make_host(tsvip=VIP_PER_SESSION, users=users, pool=1)
     assert addresses(fallback, "licclient.exe") == {1: "192.0.2.100", 2: SERVER_IP}
 
-    prompt = {registry_map.RDS_POLICY_KEY: {registry_map.PROMPT_ON_IP_LEASE_FAIL.name: RegValue("REG_DWORD", 1)}}
+    prompt = {
+        registry_map.RDS_POLICY_KEY: {registry_map.PROMPT_ON_IP_LEASE_FAIL.name: RegValue("REG_DWORD", 1)}
+    }
     strict = make_host(tsvip=VIP_PER_SESSION, users=users, pool=1, registry=prompt)
     assert addresses(strict, "licclient.exe") == {1: "192.0.2.100"}
     [failure] = strict.binds.failed

@@ -104,7 +104,9 @@ def test_export_text_is_byte_for_byte_reg_export() -> None:
 
 def test_export_of_a_missing_key_is_the_deletion_form() -> None:
     text = export_text(Registry(), KEY)
-    assert text == "Windows Registry Editor Version 5.00\r\n\r\n[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor\\App]\r\n"
+    assert (
+        text == "Windows Registry Editor Version 5.00\r\n\r\n[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor\\App]\r\n"
+    )
 
 
 def test_import_restores_an_export_exactly() -> None:

@@ -184,10 +184,11 @@ def _host(
         raise host.fail("image", f"unknown image {image!r}; known: {', '.join(IMAGES)}")
     address = host.get("address", str, required=True)
     try:
-        if not ipaddress.IPv4Address(address).is_loopback:
-            raise host.fail("address", "must be a 127.x.y.z loopback address")
+        loopback = ipaddress.IPv4Address(address).is_loopback
     except ValueError:
         raise host.fail("address", f"not an IPv4 address: {address!r}") from None
+    if not loopback:
+        raise host.fail("address", "must be a 127.x.y.z loopback address")
     winrm_raw = {**defaults.get("winrm", dict, {}), **host.get("winrm", dict, {})}
     winrm = _Reader(winrm_raw, name, "winrm")
     winrm.only(WINRM_FIELDS)

@@ -1,4 +1,4 @@
-"""A simulated farm for the Ansible integration tests: started in-process, driven by real ansible."""
+"""A simulated farm started in-process and driven by real ansible: used by `make demo` and the tests."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from vipctl.sim.admin import AdminApi
 from vipctl.sim.admin_client import AdminClient
 from vipctl.sim.farm import load_farm
@@ -20,7 +21,7 @@ from vipctl.sim.inventory import write_inventory
 from vipctl.sim.relocate import block_for_this_process, relocate_farm
 from vipctl.sim.server import SimServer
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
@@ -56,7 +57,7 @@ class SimFarm:
         env = dict(os.environ)
         env.update(
             ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-            ANSIBLE_CALLBACK_PLUGINS=str(REPO / "tests" / "integration" / "callback_plugins"),
+            ANSIBLE_CALLBACK_PLUGINS=str(REPO / "tools" / "callback_plugins"),
             ANSIBLE_CALLBACKS_ENABLED="vipctl_record",
             ANSIBLE_FORCE_COLOR="0",
             ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
@@ -80,9 +81,13 @@ class SimFarm:
         return Record(proc.returncode, proc.stdout, proc.stderr, entries)
 
     def playbook(self, playbook: str | Path, *extra: str, name: str = "run") -> Record:
-        return self._run([str(BIN / "ansible-playbook"), "-i", str(self.inventory), str(playbook), *extra], name)
+        return self._run(
+            [str(BIN / "ansible-playbook"), "-i", str(self.inventory), str(playbook), *extra], name
+        )
 
-    def play(self, tasks: list[dict[str, Any]], hosts: str = "all", *extra: str, name: str = "play") -> Record:
+    def play(
+        self, tasks: list[dict[str, Any]], hosts: str = "all", *extra: str, name: str = "play"
+    ) -> Record:
         """Write a one-play playbook around `tasks` and run it."""
         path = self.workdir / f"{name}.yml"
         path.write_text(yaml.safe_dump([{"hosts": hosts, "gather_facts": False, "tasks": tasks}]))

@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Test-only callback: append every task result to $VIPCTL_RECORD as JSON lines.
+"""Append every task result to $VIPCTL_RECORD as JSON lines (used by the demo and the tests).
 
-ansible-core ships no JSON callback, and the tests need each host's result dict, not screen text.
+ansible-core ships no JSON callback, and the demo and tests need each host's result dict.
 """
 
 from __future__ import annotations
