@@ -104,8 +104,11 @@ class SimFarm:
 
 
 @contextmanager
-def running_farm(workdir: Path, connection: str = "winrm", https: bool = False) -> Iterator[SimFarm]:
-    farm = relocate_farm(load_farm(None), block_for_this_process())
+def running_farm(
+    workdir: Path, connection: str = "winrm", https: bool = False, farm: Any = None
+) -> Iterator[SimFarm]:
+    """Serve `farm` (default: the embedded farm on this process's own 127.N block) until the block ends."""
+    farm = farm if farm is not None else relocate_farm(load_farm(None), block_for_this_process())
     sim = SimServer(max_receive_wait_s=0.5)
     state = workdir / "sim"
     sim.start(farm, https=https, state_dir=state)

@@ -1,19 +1,25 @@
 """Integration fixtures for the simulator: a running SimServer on a farm.
 
-Uses the model's default farm when `vipctl.sim.farm` is available; until then a tiny fake farm
-whose hosts answer executor requests with a fixed response, so the front door is still tested.
+The model's default farm, moved to an address block of this test worker's own so that parallel
+workers never collide; a tiny fake farm is available for front-door tests that need odd hosts.
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# tools/ holds the simulated-farm harness shared with `make demo`.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+
+from sim_farms import load_test_farm
 
 from vipctl.executor import script_text
 from vipctl.sim.errors import ScriptRejected
@@ -76,14 +82,6 @@ def fake_farm() -> FakeFarm:
         )
         hosts[name] = FakeHost(name, endpoint)
     return FakeFarm(hosts)
-
-
-def load_test_farm() -> Any:
-    try:
-        from vipctl.sim.farm import load_farm
-    except ImportError:
-        return fake_farm()
-    return load_farm(None)
 
 
 @pytest.fixture(scope="module")

@@ -136,15 +136,11 @@ def clean_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_installed_collection_runs_vip_status_by_fqcn(
     tarball: Path, clean_venv: Path, simulator: Path, tmp_path: Path
 ) -> None:
-    collections = tmp_path / "collections"
-    installed = _run(
-        [str(BIN / "ansible-galaxy"), "collection", "install", "-p", str(collections), str(tarball)]
-    )
-    assert installed.returncode == 0, installed.stdout + installed.stderr
     # The clean venv must not find vipctl by itself: the installed collection has to carry it.
     bare = _run([str(clean_venv / "bin" / "python"), "-c", "import vipctl"], cwd=tmp_path)
     assert bare.returncode != 0
 
+    collections = tmp_path / "collections"
     env = {
         key: value
         for key, value in os.environ.items()
@@ -155,17 +151,25 @@ def test_installed_collection_runs_vip_status_by_fqcn(
         "ANSIBLE_COLLECTIONS_PATH": str(collections),
         "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
     }
-    # cwd outside the repository, so its ansible.cfg (with the in-place plugin paths) is not read.
+    # Outside the repository, with no ANSIBLE_* settings: its ansible.cfg makes the working tree
+    # itself the installed vipctl.farm (.collections), and galaxy would find nothing to install.
+    installed = _run(
+        [str(BIN / "ansible-galaxy"), "collection", "install", "-p", str(collections), str(tarball)],
+        cwd=tmp_path,
+        env=env,
+    )
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert (collections / "ansible_collections" / "vipctl" / "farm" / "MANIFEST.json").is_file()
     result = _run(
         [
-            *(str(clean_venv / "bin" / "ansible"), "vda2019-01", "--one-line"),
+            *(str(clean_venv / "bin" / "ansible"), "vda2019-01"),
             *("-i", str(simulator / "inventory.yml"), "-m", "vipctl.farm.vip_status"),
         ],
         cwd=tmp_path,
         env=env,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    # --one-line: `vda2019-01 | SUCCESS => {...}`
+    # The minimal ad hoc output: `vda2019-01 | SUCCESS => {...}`
     status, _, payload = result.stdout.strip().partition(" => ")
     assert status == "vda2019-01 | SUCCESS", result.stdout
     host = json.loads(payload)

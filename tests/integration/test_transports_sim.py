@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pytest
+from sim_farms import load_test_farm
 
 from vipctl.executor import script_text
 from vipctl.executor.codec import build_request
@@ -93,18 +94,7 @@ def _free_port(address: str) -> int:
 
 
 def _farm() -> Any:
-    try:
-        from vipctl.sim.farm import load_farm  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        hosts = {}
-        for index in range(1, 5):
-            address = f"127.78.0.{index}"
-            endpoint = Endpoint(
-                address, _free_port(address), _free_port(address), f"admin{index}", f"Pw-{index}!x"
-            )
-            hosts[f"RDSH{index:02d}"] = ProtocolHost(f"RDSH{index:02d}", endpoint)
-        return ProtocolFarm(hosts)
-    return load_farm(None)
+    return load_test_farm()
 
 
 @pytest.fixture(scope="module")
