@@ -20,8 +20,8 @@ $(STAMP): $(DEPS)
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check python plugins tests
-	$(BIN)/ruff format --check python plugins tests
+	$(BIN)/ruff check python plugins tests tools bench
+	$(BIN)/ruff format --check python plugins tests tools bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

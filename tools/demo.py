@@ -59,28 +59,30 @@ def main() -> int:
     parser.add_argument("--connection", choices=["winrm", "psrp"], default="winrm")
     args = parser.parse_args()
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="vipctl-demo-") as workdir:
-        with running_farm(Path(workdir), args.connection) as farm:
-            banner(f"Simulated farm up: {', '.join(farm.sim.host_names)} (connection {args.connection})")
+    with (
+        tempfile.TemporaryDirectory(prefix="vipctl-demo-") as workdir,
+        running_farm(Path(workdir), args.connection) as farm,
+    ):
+        banner(f"Simulated farm up: {', '.join(farm.sim.host_names)} (connection {args.connection})")
 
-            banner("1. Audit: who binds 0.0.0.0, 127.0.0.1 or the server IP, and what clashes")
-            audit = farm.playbook("playbooks/audit.yml", name="audit")
-            show(audit)
+        banner("1. Audit: who binds 0.0.0.0, 127.0.0.1 or the server IP, and what clashes")
+        audit = farm.playbook("playbooks/audit.yml", name="audit")
+        show(audit)
 
-            banner("2. Roll out: playbooks/site.yml --diff")
-            rollout = farm.playbook("site.yml", "-e", DESIRED_STATE, "--diff", name="rollout")
-            show(rollout)
+        banner("2. Roll out: playbooks/site.yml --diff")
+        rollout = farm.playbook("site.yml", "-e", DESIRED_STATE, "--diff", name="rollout")
+        show(rollout)
 
-            banner("3. Restart where needed, refresh Citrix policy, users log off and on")
-            restart_and_relog(farm, hosts_needing_restart(rollout))
+        banner("3. Restart where needed, refresh Citrix policy, users log off and on")
+        restart_and_relog(farm, hosts_needing_restart(rollout))
 
-            banner("4. Verify: each session's instance on its own address")
-            verify = farm.playbook("playbooks/verify.yml", "-e", DESIRED_STATE, name="verify")
-            show(verify)
+        banner("4. Verify: each session's instance on its own address")
+        verify = farm.playbook("playbooks/verify.yml", "-e", DESIRED_STATE, name="verify")
+        show(verify)
 
-            banner("5. Roll out again: nothing left to change")
-            rerun = farm.playbook("site.yml", "-e", DESIRED_STATE, name="rerun")
-            show(rerun)
+        banner("5. Roll out again: nothing left to change")
+        rerun = farm.playbook("site.yml", "-e", DESIRED_STATE, name="rerun")
+        show(rerun)
 
     failures = [
         f"{name} exited {record.rc}"

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+
 from vipctl.executor import bootstrap, script_bytes
 from vipctl.executor.codec import OP_SPECS, OpResult, build_request, decode_response
 from vipctl.executor.errors import ExecutorError, MalformedResponse, OpFailed, RequestError

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+
 from vipctl.fleet import HostOutcome, run_fleet, summary
 from vipctl.progress import ProgressBar
 from vipctl.transport import HostUnreachable

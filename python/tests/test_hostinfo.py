@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from vipctl.hostinfo import classify, support_conditions, winsock_fix_conditions
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from vipctl.loopback import (
     MAX_SESSION_ID,
     LoopbackError,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from vipctl import registry_map
 from vipctl.diff import render_diff
 from vipctl.plan import FEATURE_LOOPBACK, FEATURE_PREFER, FEATURE_RDS, Desired, Observed, PlanError, plan

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from vipctl.settings import (
     DEFAULT_POLICY_NAME,
     SettingsError,

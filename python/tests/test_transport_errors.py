@@ -7,6 +7,7 @@ import pytest
 import requests
 import spnego.exceptions as spnego_errors
 import winrm.exceptions as winrm_errors
+
 from vipctl.executor.errors import ExecutorError
 from vipctl.transport.errors import (
     REDACTED,

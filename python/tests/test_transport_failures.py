@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Literal
 
 import pytest
+
 from vipctl.transport import HostUnreachable, TransportTimeout, open_transport
 from vipctl.transport.connection import ConnectionSettings
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from vipctl.transport import ConnectionSettingsError, open_transport
 from vipctl.transport.connection import ConnectionSettings
 from vipctl.transport.psrp import PsrpTransport

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from simfarm import SimFarm, running_farm
-from vipctl import registry_map as rm
-
 from sim_farms import load_test_farm
+from simfarm import SimFarm, running_farm
+
+from vipctl import registry_map as rm
 
 pytestmark = pytest.mark.parametrize("connection", ["winrm", "psrp"])
 
@@ -54,7 +54,9 @@ def test_vip_status_ad_hoc_with_the_short_name(farm: SimFarm) -> None:
 
 def test_rds_check_mode_shows_a_diff_and_changes_nothing(farm: SimFarm) -> None:
     before = farm.snapshot("vda2019-01")
-    record = farm.play([{"name": "rds", "rds_ip_virtualization": RDS_ARGS}], "vda2019-01", "--check", "--diff")
+    record = farm.play(
+        [{"name": "rds", "rds_ip_virtualization": RDS_ARGS}], "vda2019-01", "--check", "--diff"
+    )
     assert record.rc == 0, record.stdout + record.stderr
     result = record.results("rds")["vda2019-01"]
     assert result["changed"] is True
@@ -108,7 +110,9 @@ def test_bad_arguments_fail_before_anything_reaches_the_host(farm: SimFarm) -> N
     result = record.results("rds")["vda2022-01"]
     assert result["_status"] == "failed"
     assert "programs" in result["msg"] and "softphone.exe" in result["msg"]
-    typo = farm.play([{"name": "rds", "rds_ip_virtualization": {"mode": "per_sesion"}}], "vda2022-01", name="t")
+    typo = farm.play(
+        [{"name": "rds", "rds_ip_virtualization": {"mode": "per_sesion"}}], "vda2022-01", name="t"
+    )
     assert "mode" in typo.results("rds")["vda2022-01"]["msg"]
     assert executor_requests(farm, "vda2022-01") == requests_before
 
@@ -147,7 +151,10 @@ def test_prefer_loopback_guard_and_force(farm: SimFarm) -> None:
     assert "RD IP Virtualization" in result["msg"]
     assert rm.PREFER_LOOPBACK_KEY not in registry(farm, "vda2022-01")
 
-    forced_task = {"name": "prefer", "citrix_prefer_loopback": {"processes": ["crmclient.exe"], "force": True}}
+    forced_task = {
+        "name": "prefer",
+        "citrix_prefer_loopback": {"processes": ["crmclient.exe"], "force": True},
+    }
     forced = farm.play([forced_task], "vda2022-01", name="forced")
     result = forced.results("prefer")["vda2022-01"]
     assert result["changed"] is True and result["warnings"]

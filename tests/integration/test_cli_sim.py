@@ -51,7 +51,7 @@ def test_status_reads_every_host_and_never_prints_the_password(farm: tuple[SimSe
         "vda2022-01",
         "w10ms-01",
     ]
-    support = {h["host"]: h["results"][0]["data"]["host"]["supported"] for h in document["hosts"]}
+    support = {h["host"]: h["results"][0]["data"]["support"]["supported"] for h in document["hosts"]}
     assert support["w10ms-01"] is False and support["vda2019-01"] is True
     assert FARM_PASSWORD not in out
     code, text, _ = vipctl("status", "-i", str(inventory), "-l", "citrix_vdas:!w10ms-01")
@@ -62,9 +62,11 @@ def test_status_reads_every_host_and_never_prints_the_password(farm: tuple[SimSe
 def test_apply_plans_writes_converges_and_rolls_back(farm: tuple[SimServer, Path, Path]) -> None:
     sim, inventory, desired = farm
     base = ("-i", str(inventory), "-d", str(desired), "-l", "!w10ms-01")
+    before = sim.host("vda2019-01").snapshot()
     code, out, _ = vipctl("apply", *base, "--check")
     assert code == 2 and "would change" in out and "EnableVirtualIP" in out
-    assert sim.host("vda2019-01").snapshot() == sim.host("vda2019-01").snapshot()
+    after = sim.host("vda2019-01").snapshot()
+    assert (after["registry"], after["files"]) == (before["registry"], before["files"])
     code, out, err = vipctl("apply", *base)  # no terminal, no --yes: refuses before writing
     assert code == 3 and "--yes" in err
     code, out, _ = vipctl("apply", *base, "--yes", "--json")
@@ -193,6 +195,6 @@ def test_two_hundred_hosts_with_faults_on_a_few(tmp_path: Path) -> None:
         assert code == 1
         assert document["summary"]["hosts"] == 200
         assert document["summary"]["failed_hosts"] == ["vda0010", "vda0100"]
-        assert all(h["results"][0]["data"]["host"]["supported"] for h in document["hosts"] if h["ok"])
+        assert all(h["results"][0]["data"]["support"]["supported"] for h in document["hosts"] if h["ok"])
     finally:
         sim.stop()

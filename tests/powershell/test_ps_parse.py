@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import tree_sitter_powershell
 from tree_sitter import Language, Node, Parser
+
 from vipctl import registry_map
 from vipctl.executor import bootstrap, codec, script_text
 

@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 from farm_tables import SERVER_IP, after_data, before_data, sessions_data
+
 from vipctl.bindings.audit import audit_host, farm_summary
 from vipctl.bindings.effective import EffectiveSettings, Feature
 from vipctl.bindings.expect import ExpectSpec

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from farm_tables import after_data, before_data
+
 from vipctl.bindings.clashes import InstanceStatus, find_clashes
 from vipctl.bindings.model import parse_net_endpoints
 

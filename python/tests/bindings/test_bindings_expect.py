@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 from farm_tables import SERVER_IP, VIPS, after_data, before_data, sessions_data
+
 from vipctl.bindings.effective import EffectiveSettings, Feature
 from vipctl.bindings.expect import (
     InstanceCheck,

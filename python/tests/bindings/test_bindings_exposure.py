@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 from farm_tables import SERVER_IP, VIPS, after_data, before_data
+
 from vipctl.bindings.exposure import BindKind, classify_address, find_exposures
 from vipctl.bindings.model import parse_net_endpoints
 

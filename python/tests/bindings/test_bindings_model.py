@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from farm_tables import before_data, sessions_data
+
 from vipctl.bindings.model import BindingsDataError, parse_net_endpoints, parse_sessions, program_key
 
 

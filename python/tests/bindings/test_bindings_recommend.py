@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from farm_tables import SERVER_IP, VIPS, after_data, before_data
+
 from vipctl.bindings.clashes import find_clashes
 from vipctl.bindings.exposure import BindKind, find_exposures
 from vipctl.bindings.model import parse_net_endpoints

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from farm_tables import SERVER_IP, after_data, before_data, sessions_data
+
 from vipctl import registry_map
 from vipctl.settings import SettingsError
 from vipctl.tasks.vip_bindings import run_vip_bindings

@@ -6,13 +6,14 @@ import json
 from typing import Any
 
 import pytest
+from winrm.exceptions import WinRMTransportError
+from winrm.protocol import Protocol
+
 from vipctl.executor import script_text
 from vipctl.sim.errors import ScriptRejected
 from vipctl.sim.shell_api import Shell
 from vipctl.sim.winrs import WinrsShell
 from vipctl.sim.wsman import Outcome, PendingReceive, WsmanEndpoint, ns
-from winrm.exceptions import WinRMTransportError
-from winrm.protocol import Protocol
 
 
 class RecordingBackend:

@@ -89,3 +89,11 @@ def test_concurrent_requests_on_one_host_do_not_interleave() -> None:
         t.join()
     assert errors == []
     assert len(sim.snapshot()["files"]) == 80  # one backup per request, each in its own folder
+
+
+def test_a_reboot_reads_past_an_injected_access_fault() -> None:
+    sim = host()
+    sim.deny_registry_path(r"HKLM\SOFTWARE\Policies")
+    sim.reboot()  # the boot reads the policy key as SYSTEM, the fault is for the executor only
+    assert sim.registry.denied_paths() == [r"HKLM\SOFTWARE\Policies"]
+    assert len(sim.logon_sessions()) == 4

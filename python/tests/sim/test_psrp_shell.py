@@ -32,6 +32,7 @@ from psrpcore.types import (
 from pypsrp.messages import SetMaxRunspaces, SetMinRunspaces
 from pypsrp.powershell import Fragmenter
 from pypsrp.serializer import Serializer
+
 from vipctl.executor import bootstrap, script_text
 from vipctl.sim.errors import ScriptRejected
 from vipctl.sim.psrp import PsrpShell

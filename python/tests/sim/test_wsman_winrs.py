@@ -9,9 +9,10 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
+from winrm.exceptions import WinRMOperationTimeoutError, WSManFaultError
+
 from vipctl.executor import bootstrap
 from vipctl.sim.wsman import WsmanEndpoint, ns
-from winrm.exceptions import WinRMOperationTimeoutError, WSManFaultError
 
 GUID_UPPER = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$")
 BOOT_ARGS = [

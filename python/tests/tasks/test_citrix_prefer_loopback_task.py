@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from vipctl import registry_map
 from vipctl.settings import SettingsError
 from vipctl.tasks.citrix_prefer_loopback import run_citrix_prefer_loopback

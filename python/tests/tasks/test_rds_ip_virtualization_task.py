@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from vipctl import registry_map
 from vipctl.settings import SettingsError
 from vipctl.tasks.rds_ip_virtualization import run_rds_ip_virtualization

@@ -50,7 +50,7 @@ def _sections(document: dict[str, Any]) -> dict[str, Any]:
                     {
                         "host": record["host"],
                         "os": data["os"]["product_name"],
-                        "supported": data["host"]["supported"],
+                        "supported": data["support"]["supported"],
                         "rds": rds["enabled"]["value"],
                         "rds_mode": rds["mode"]["value"],
                         "loopback": data["citrix_loopback_applied"],

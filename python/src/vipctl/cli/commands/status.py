@@ -36,7 +36,7 @@ def status_row(record: dict[str, Any]) -> list[Any]:
     return [
         record["host"],
         data["os"]["product_name"],
-        "yes" if data["host"]["supported"] else "no",
+        "yes" if data["support"]["supported"] else "no",
         rds_text,
         _on_off(data["citrix_loopback_applied"]),
         _on_off(data["prefer_loopback"]["enabled"]),

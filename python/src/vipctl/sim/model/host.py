@@ -108,12 +108,14 @@ class SimHost:
                 self.citrix_store.put(scope, gpo, name, CitrixPolicy.from_json(name, policy))
 
     def _boot_config(self) -> BootConfig:
-        return BootConfig(
-            rdsh_active=RDSH_ROLE in self.roles,
-            ip_virt=self.tsvip.effective(),
-            winsock_blocked=self.image.build in WINSOCK_AFFECTED_BUILDS
-            and self.registry.exists(registry_map.WINSOCK_FIX_KEY),
-        )
+        # Windows reads these as SYSTEM at boot: injected access faults are for the executor only.
+        with self.registry.as_system():
+            return BootConfig(
+                rdsh_active=RDSH_ROLE in self.roles,
+                ip_virt=self.tsvip.effective(),
+                winsock_blocked=self.image.build in WINSOCK_AFFECTED_BUILDS
+                and self.registry.exists(registry_map.WINSOCK_FIX_KEY),
+            )
 
     def _start_services(self) -> None:
         self.sessions[0] = services_session()
@@ -129,6 +131,10 @@ class SimHost:
 
     def add_session(self, session_id: int | None, user: str, admin: bool = False) -> Session:
         """Log a user on: a new session, a VIP leased if RD IP Virtualization is in effect."""
+        with self._lock:
+            return self._add_session(session_id, user, admin)
+
+    def _add_session(self, session_id: int | None, user: str, admin: bool) -> Session:
         sid = session_id if session_id is not None else self._next_session
         while sid in self.sessions:
             sid += 1

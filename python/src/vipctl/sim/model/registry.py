@@ -7,6 +7,8 @@ writes alike, as a restrictive ACL on a real key does."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from vipctl.sim.model.errors import AccessDenied, BadArgument, Conflict, NotFound
@@ -56,19 +58,27 @@ def export_path(parts: list[str]) -> str:
 class Registry:
     def __init__(self) -> None:
         self.root = RegKey("HKEY_LOCAL_MACHINE")
-        self._denied: list[tuple[str, ...]] = []
+        self._denied: dict[tuple[str, ...], str] = {}  # lowered key names -> path as given
 
     # -- faults -------------------------------------------------------------------------------
     def deny(self, path: str) -> None:
-        parts = tuple(p.lower() for p in split_path(path))
-        if parts not in self._denied:
-            self._denied.append(parts)
+        parts = split_path(path)
+        self._denied.setdefault(tuple(p.lower() for p in parts), display_path(parts))
 
     def clear_denials(self) -> None:
         self._denied.clear()
 
+    @contextmanager
+    def as_system(self) -> Iterator[None]:
+        """Reads Windows itself makes (services running as SYSTEM) are not subject to injected faults."""
+        saved, self._denied = self._denied, {}
+        try:
+            yield
+        finally:
+            self._denied = saved
+
     def denied_paths(self) -> list[str]:
-        return [display_path(list(p)) for p in self._denied]
+        return list(self._denied.values())
 
     def check_access(self, parts: list[str], subtree: bool = False) -> None:
         """AccessDenied if `parts` is at or under a denied key (or, with `subtree`, has one below it)."""
