@@ -24,21 +24,18 @@ def _host_vars(sim: SimServer, name: str, connection: str) -> dict[str, Any]:
         "ansible_password": cfg.password,
         "ansible_connection": connection,
     }
-    if connection == "winrm":
-        values |= {"ansible_winrm_scheme": scheme, "ansible_winrm_transport": auth}
-        if scheme == "https":
-            values |= {
-                "ansible_winrm_server_cert_validation": "validate",
-                "ansible_winrm_ca_trust_path": str(sim.ca_file),
-            }
-        elif auth == "basic":
-            values["ansible_winrm_message_encryption"] = "never"
-    else:
-        values |= {"ansible_psrp_protocol": scheme, "ansible_psrp_auth": auth}
-        if scheme == "https":
-            values |= {"ansible_psrp_cert_validation": True, "ansible_psrp_ca_cert": str(sim.ca_file)}
-        elif auth == "basic":
-            values["ansible_psrp_message_encryption"] = "never"
+    # Both plugins' variables are written, so `-e ansible_connection=psrp` switches a whole play.
+    values |= {"ansible_winrm_scheme": scheme, "ansible_winrm_transport": auth}
+    values |= {"ansible_psrp_protocol": scheme, "ansible_psrp_auth": auth}
+    if scheme == "https":
+        values |= {
+            "ansible_winrm_server_cert_validation": "validate",
+            "ansible_winrm_ca_trust_path": str(sim.ca_file),
+            "ansible_psrp_cert_validation": True,
+            "ansible_psrp_ca_cert": str(sim.ca_file),
+        }
+    elif auth == "basic":
+        values |= {"ansible_winrm_message_encryption": "never", "ansible_psrp_message_encryption": "never"}
     return values
 
 
