@@ -7,7 +7,7 @@ import os
 import sys
 
 try:
-    import vipctl  # noqa: F401
+    import vipctl  # noqa: F401  # pylint: disable=unused-import
 except ImportError:  # an installed collection carries the package under python/src
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "python", "src"))
 

@@ -26,6 +26,7 @@ attributes:
     support: full
     description: Shows the settings before and after.
   platform:
+    support: full
     platforms: windows
     description: Target OS/families that can be operated against.
 """

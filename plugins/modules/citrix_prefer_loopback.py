@@ -33,7 +33,7 @@ options:
     type: bool
     default: false
 author:
-  - vipctl maintainers
+  - vipctl maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -85,7 +85,7 @@ options:
         choices: [Allow, Deny]
         default: Allow
 author:
-  - vipctl maintainers
+  - vipctl maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

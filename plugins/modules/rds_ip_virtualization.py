@@ -74,7 +74,7 @@ options:
     type: bool
     default: false
 author:
-  - vipctl maintainers
+  - vipctl maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

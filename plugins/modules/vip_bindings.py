@@ -58,7 +58,7 @@ options:
         description: Only verify endpoints on this port.
         type: int
 author:
-  - vipctl maintainers
+  - vipctl maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -38,7 +38,7 @@ options:
     type: str
     default: localhost
 author:
-  - vipctl maintainers
+  - vipctl maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

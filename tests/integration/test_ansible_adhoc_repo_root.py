@@ -1,4 +1,4 @@
-"""The README's ad-hoc check, literally: `ansible all -i inventory/sim.yml -m vip_status` from the repo root."""
+"""The README's ad-hoc check, literally: `ansible all -i inventory/sim.yml -m vip_status` from the root."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from vipctl.sim.farm import load_farm
 from vipctl.sim.server import SimServer
 

@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
+
 from vipctl.sim.farm import load_farm
 from vipctl.sim.inventory import build_inventory
 from vipctl.sim.relocate import block_for_this_process, relocate_farm

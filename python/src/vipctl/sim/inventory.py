@@ -31,7 +31,7 @@ def _host_vars(sim: SimServer, name: str, connection: str) -> dict[str, Any]:
         values |= {
             "ansible_winrm_server_cert_validation": "validate",
             "ansible_winrm_ca_trust_path": str(sim.ca_file),
-            "ansible_psrp_cert_validation": True,
+            "ansible_psrp_cert_validation": "validate",
             "ansible_psrp_ca_cert": str(sim.ca_file),
         }
     elif auth == "basic":
