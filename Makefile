@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.vipctl-stamp
 DEPS := requirements.txt requirements-dev.txt python/pyproject.toml
 
-.PHONY: venv test lint typecheck unit demo clean
+.PHONY: venv test lint typecheck unit sanity demo clean
 
 venv: $(STAMP)
 
@@ -29,8 +29,15 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q python/tests tests/unit tests/powershell
 
-test: lint typecheck $(STAMP)
+# The sanity run is a prerequisite, so pytest need not repeat it (test_ansible_sanity.py).
+test: export VIPCTL_SKIP_ANSIBLE_SANITY = 1
+test: lint typecheck sanity $(STAMP)
 	$(BIN)/pytest -q -n 2 --dist loadgroup
+
+# ansible-test sanity on a temporary ansible_collections/vipctl/farm copy (no Docker); the exit
+# status is ansible-test's own. Extra ansible-test options: make sanity SANITY_ARGS='--test pylint'.
+sanity: $(STAMP)
+	tests/sanity/run-sanity.sh $(SANITY_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/python tools/demo.py

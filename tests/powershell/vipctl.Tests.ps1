@@ -13,36 +13,225 @@ BeforeAll {
     # The child writes UTF-8 and this session must read it as UTF-8 (non-ASCII names in vectors).
     [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false
 
-    function Test-HostFeature([string]$Feature) {
-        # One place that says how each `requires` entry is detected on a real host.
-        if ($Feature -eq 'windows_server') {
-            return (Get-CimInstance -ClassName Win32_OperatingSystem).ProductType -ne 1
+    function Get-RdshState {
+        # 'installed', 'pending' (installed, restart outstanding: Win32_TSVirtualIP is not there
+        # yet) or 'absent' (also on a client OS, which has no Get-WindowsFeature).
+        if ($null -eq (Get-Command -Name Get-WindowsFeature -ErrorAction SilentlyContinue)) {
+            return 'absent'
         }
-        if ($Feature -eq 'rdsh') {
-            $command = Get-Command -Name Get-WindowsFeature -ErrorAction SilentlyContinue
-            return ($null -ne $command) -and [bool](Get-WindowsFeature -Name 'RDS-RD-Server').Installed
+        $state = [string](Get-WindowsFeature -Name 'RDS-RD-Server').InstallState
+        if ($state -eq 'Installed') {
+            return 'installed'
         }
-        if ($Feature -eq 'citrix_controller') {
-            return $null -ne (Get-PSSnapin -Registered -Name 'Citrix.Common.GroupPolicy' -ErrorAction SilentlyContinue)
+        if ($state -eq 'InstallPending') {
+            return 'pending'
         }
-        if ($Feature -eq 'citrix_vda') {
-            return $null -ne (Get-Service -Name 'BrokerAgent' -ErrorAction SilentlyContinue)
-        }
-        return $false
+        return 'absent'
     }
 
-    function Get-SkipReason($Vector) {
-        $missing = @(@($Vector.requires) | Where-Object { $null -ne $_ -and -not (Test-HostFeature $_) })
-        if ($missing.Count -gt 0) {
-            return "this host lacks: $($missing -join ', ')"
+    function Test-CitrixController {
+        return $null -ne (Get-PSSnapin -Registered -Name 'Citrix.Common.GroupPolicy' -ErrorAction SilentlyContinue)
+    }
+
+    function Get-RequirementProblem([string]$Requirement) {
+        # One place that says how each `requires` entry is detected on a real host; returns why the
+        # host does not meet it, or $null.
+        if ($Requirement -eq 'windows_server') {
+            if ((Get-CimInstance -ClassName Win32_OperatingSystem).ProductType -eq 1) {
+                return 'windows_server: this is a client OS'
+            }
+            return $null
         }
-        if ($null -ne $Vector.state_before) {
-            $unsupported = @($Vector.state_before.PSObject.Properties | Where-Object { $_.Name -ne 'registry' -and $null -ne $_.Value })
-            if ($unsupported.Count -gt 0) {
-                return "the suite stages only registry state, not: $(($unsupported | ForEach-Object { $_.Name }) -join ', ')"
+        if ($Requirement -eq 'rdsh' -or $Requirement -eq 'without_rdsh') {
+            $state = Get-RdshState
+            if ($state -eq 'pending') {
+                return "${Requirement}: RDS-RD-Server is installed but waits for a restart"
+            }
+            if ($Requirement -eq 'rdsh' -and $state -ne 'installed') {
+                return 'rdsh: role RDS-RD-Server is not installed'
+            }
+            if ($Requirement -eq 'without_rdsh' -and $state -eq 'installed') {
+                return 'without_rdsh: role RDS-RD-Server is installed'
+            }
+            return $null
+        }
+        if ($Requirement -eq 'citrix_controller') {
+            if (-not (Test-CitrixController)) {
+                return 'citrix_controller: snap-in Citrix.Common.GroupPolicy is not registered'
+            }
+            return $null
+        }
+        if ($Requirement -eq 'without_citrix_controller') {
+            if (Test-CitrixController) {
+                return 'without_citrix_controller: snap-in Citrix.Common.GroupPolicy is registered'
+            }
+            return $null
+        }
+        if ($Requirement -eq 'citrix_vda') {
+            if ($null -eq (Get-Service -Name 'BrokerAgent' -ErrorAction SilentlyContinue)) {
+                return 'citrix_vda: service BrokerAgent is not installed'
+            }
+            return $null
+        }
+        if ($Requirement -eq 'sim_faults') {
+            return 'sim_faults: the fault is injected by the simulator and cannot be staged on a real host'
+        }
+        if ($Requirement -eq 'simulated_processes') {
+            return 'simulated_processes: the sessions and listening programs of state_before exist only in the simulator'
+        }
+        return "unknown requirement '$Requirement' (teach Get-RequirementProblem about it)"
+    }
+
+    function Get-HostIdentity {
+        # What host_facts reports about the OS itself, read without the executor.
+        $key = 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
+        $version = Get-ItemProperty -LiteralPath $key
+        $os = Get-CimInstance -ClassName Win32_OperatingSystem
+        $identity = @{
+            product_name      = [string]$version.ProductName
+            edition_id        = [string]$version.EditionID
+            installation_type = [string]$version.InstallationType
+            current_build     = [string]$version.CurrentBuildNumber
+            build_number      = [int]$os.BuildNumber
+            product_type      = [int]$os.ProductType
+            sku               = [int]$os.OperatingSystemSKU
+        }
+        $ddcs = @()
+        $vda = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Citrix\VirtualDesktopAgent' -ErrorAction SilentlyContinue
+        if ($null -ne $vda -and $null -ne $vda.PSObject.Properties['ListOfDDCs']) {
+            $ddcs = @([string]$vda.ListOfDDCs -split '\s+' | Where-Object { $_ -ne '' })
+        }
+        $identity.list_of_ddcs = $ddcs
+        return $identity
+    }
+
+    function Get-IdentityProblem($Vector) {
+        # A host_facts answer that pins the OS (edition, build, SKU, the VDA's controllers) describes
+        # the vector's `host.image`; on any other real host the vector cannot pass, so it is skipped.
+        $identity = $null
+        foreach ($result in @($Vector.response.results)) {
+            if ($null -eq $result -or $result.op -ne 'host_facts' -or -not ($result.data -is [System.Management.Automation.PSCustomObject])) {
+                continue
+            }
+            if ($null -eq $identity) {
+                $identity = Get-HostIdentity
+            }
+            foreach ($field in @('product_name', 'edition_id', 'installation_type', 'current_build', 'build_number', 'product_type', 'sku')) {
+                $expected = $result.data.$field
+                if ($expected -is [string] -and $expected -eq '<any>') {
+                    continue
+                }
+                if ([string]$expected -ne [string]$identity[$field]) {
+                    return "it describes a $($Vector.host.image) host ($field $expected); this host has $($identity[$field])"
+                }
+            }
+            $vda = $result.data.citrix_vda
+            if ($vda -is [System.Management.Automation.PSCustomObject] -and -not ($vda.list_of_ddcs -is [string])) {
+                if ((@($vda.list_of_ddcs) -join ' ') -ne ($identity.list_of_ddcs -join ' ')) {
+                    return "it pins the VDA's ListOfDDCs ($(@($vda.list_of_ddcs) -join ' ')); this host has '$($identity.list_of_ddcs -join ' ')'"
+                }
             }
         }
         return $null
+    }
+
+    function Get-SkipReason($Vector) {
+        $problems = @(@($Vector.requires) | Where-Object { $null -ne $_ } | ForEach-Object { Get-RequirementProblem $_ } | Where-Object { $null -ne $_ })
+        if ($problems.Count -gt 0) {
+            return "this host cannot run it: $($problems -join '; ')"
+        }
+        if ($null -ne $Vector.state_before) {
+            # registry and files are staged; the rest live in WMI, the Citrix site database or
+            # running sessions, which a generic suite must not rewrite on a real host.
+            $unsupported = @($Vector.state_before.PSObject.Properties | Where-Object { @('registry', 'files') -notcontains $_.Name -and $null -ne $_.Value })
+            if ($unsupported.Count -gt 0) {
+                return "the suite stages only registry and files state, not: $(($unsupported | ForEach-Object { $_.Name }) -join ', ')"
+            }
+            $outside = @(Get-FileEntries $Vector.state_before.files | Where-Object { -not (Test-StagingPath $_.Name) })
+            if ($outside.Count -gt 0) {
+                return "state_before.files outside $script:StagingRoot are not written: $(($outside | ForEach-Object { $_.Name }) -join ', ')"
+            }
+        }
+        $identity = Get-IdentityProblem $Vector
+        if ($null -ne $identity) {
+            return "host identity: $identity"
+        }
+        return $null
+    }
+
+    function Get-FileEntries($Files) {
+        if ($null -eq $Files) {
+            return
+        }
+        $Files.PSObject.Properties
+    }
+
+    # Files are only ever written or deleted below this folder, which the vectors use for backups.
+    $script:StagingRoot = 'C:\ProgramData\vipctl\'
+
+    function Test-StagingPath([string]$Path) {
+        $full = [System.IO.Path]::GetFullPath($Path)
+        return $full.StartsWith($script:StagingRoot, [System.StringComparison]::OrdinalIgnoreCase) -and -not $full.Contains('..')
+    }
+
+    function Set-FileState($Files) {
+        # .reg text is stored as reg.exe writes it (UTF-16LE with a BOM), .json as JSON, the rest as UTF-8.
+        foreach ($entry in @(Get-FileEntries $Files)) {
+            $path = $entry.Name
+            if ($null -eq $entry.Value) {
+                if ([System.IO.File]::Exists($path)) {
+                    [System.IO.File]::Delete($path)
+                }
+                continue
+            }
+            [void][System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($path))
+            if ($path.EndsWith('.reg', [System.StringComparison]::OrdinalIgnoreCase)) {
+                [System.IO.File]::WriteAllText($path, [string]$entry.Value, [System.Text.Encoding]::Unicode)
+            }
+            elseif ($path.EndsWith('.json', [System.StringComparison]::OrdinalIgnoreCase)) {
+                [System.IO.File]::WriteAllText($path, (ConvertTo-Json -InputObject $entry.Value -Depth 20), (New-Object System.Text.UTF8Encoding $false))
+            }
+            else {
+                [System.IO.File]::WriteAllText($path, [string]$entry.Value, (New-Object System.Text.UTF8Encoding $false))
+            }
+        }
+    }
+
+    function Compare-FileState($Files) {
+        # A null file must not exist; .reg files compare as exact text, .json files as JSON data.
+        foreach ($entry in @(Get-FileEntries $Files)) {
+            $path = $entry.Name
+            $exists = [System.IO.File]::Exists($path)
+            if ($null -eq $entry.Value) {
+                if ($exists) {
+                    "state_after.files[$path]: should not exist"
+                }
+                continue
+            }
+            if (-not $exists) {
+                "state_after.files[$path]: missing"
+                continue
+            }
+            # ReadAllText honours the BOM, so a reg.exe export reads back as text.
+            $text = [System.IO.File]::ReadAllText($path)
+            if ($path.EndsWith('.json', [System.StringComparison]::OrdinalIgnoreCase)) {
+                Compare-Json $entry.Value ($text | ConvertFrom-Json) "state_after.files[$path]"
+            }
+            elseif (-not ($text -ceq [string]$entry.Value)) {
+                "state_after.files[${path}]: expected $(ConvertTo-Json ([string]$entry.Value)), got $(ConvertTo-Json $text)"
+            }
+        }
+    }
+
+    function Clear-BackupDir($Request) {
+        # Every vector names the same backup folder; files from an earlier vector must not count.
+        if ($Request -is [string] -or $null -eq $Request.backup_dir) {
+            return
+        }
+        $dir = [string]$Request.backup_dir
+        if ((Test-StagingPath $dir) -and [System.IO.Directory]::Exists($dir)) {
+            [System.IO.Directory]::Delete($dir, $true)
+        }
     }
 
     function Get-SubKey([string]$Path) {
@@ -114,21 +303,66 @@ BeforeAll {
         }
     }
 
-    function Get-RegistryState($Expected) {
-        # Reads back the keys the vector names, in the vector's own format, through the executor's
-        # registry_get, so both sides agree on how types are spelled.
-        $ops = @($Expected.PSObject.Properties | ForEach-Object { @{ op = 'registry_get'; path = $_.Name } })
+    function Compare-RegistryState($Expected) {
+        # Only what is listed counts: a key listed as null must be absent, a value listed as null
+        # must be absent, every other listed value must match. Keys are read back through the
+        # executor's registry_get, so both sides spell types the same way.
+        $keys = @($Expected.PSObject.Properties)
+        $ops = @($keys | ForEach-Object { @{ op = 'registry_get'; path = $_.Name } })
         $response = Invoke-Executor @{ v = 1; check = $false; backup_dir = $null; ops = $ops }
-        $state = [ordered]@{}
-        foreach ($result in $response.Json.results) {
-            if ($result.data.exists) {
-                $state[$result.data.path] = $result.data.values
+        $results = @($response.Json.results)
+        for ($i = 0; $i -lt $keys.Count; $i++) {
+            $where = "state_after.registry[$($keys[$i].Name)]"
+            $data = $results[$i].data
+            if ($null -eq $keys[$i].Value) {
+                if ($data.exists) {
+                    "${where}: the key should not exist"
+                }
+                continue
             }
-            else {
-                $state[$result.data.path] = $null
+            if (-not $data.exists) {
+                "${where}: the key does not exist"
+                continue
+            }
+            foreach ($value in $keys[$i].Value.PSObject.Properties) {
+                # Value names are case-insensitive, as in the registry.
+                $actual = $data.values.PSObject.Properties | Where-Object { $_.Name -eq $value.Name } | Select-Object -First 1
+                if ($null -eq $value.Value) {
+                    if ($null -ne $actual) {
+                        "${where}.$($value.Name): the value should not exist"
+                    }
+                    continue
+                }
+                if ($null -eq $actual) {
+                    "${where}.$($value.Name): missing"
+                    continue
+                }
+                Compare-Json $value.Value $actual.Value "$where.$($value.Name)"
             }
         }
-        return [pscustomobject]$state
+    }
+
+    function Compare-TsVipState($Expected) {
+        # The listed Win32_TSVirtualIP properties, read through tsvip_get.
+        $response = Invoke-Executor @{ v = 1; check = $false; backup_dir = $null; ops = @(@{ op = 'tsvip_get' }) }
+        $properties = @($response.Json.results)[0].data.properties
+        if ($null -eq $properties) {
+            'state_after.tsvip: Win32_TSVirtualIP is not available'
+            return
+        }
+        foreach ($property in $Expected.PSObject.Properties) {
+            Compare-Json $property.Value $properties.($property.Name) "state_after.tsvip.$($property.Name)"
+        }
+    }
+
+    function Compare-CitrixPolicyState($Expected) {
+        # Whole site policies, read through citrix_policy_get; null means the policy is absent.
+        foreach ($policy in $Expected.PSObject.Properties) {
+            $op = @{ op = 'citrix_policy_get'; name = $policy.Name; scope = 'site' }
+            $response = Invoke-Executor @{ v = 1; check = $false; backup_dir = $null; ops = @($op) }
+            $actual = @($response.Json.results)[0].data.policy
+            Compare-Json $policy.Value $actual "state_after.citrix_policies[$($policy.Name)]"
+        }
     }
 
     function Invoke-Executor($Request) {
@@ -139,13 +373,29 @@ BeforeAll {
         else {
             $json = $Request | ConvertTo-Json -Depth 20 -Compress
         }
-        $encoded = [System.Convert]::ToBase64String([System.Text.Encoding]::UTF8.GetBytes($json))
-        # A fresh powershell.exe, as WinRS would start it, so exit code and stdout are the real ones.
-        # An argument array, not `-RequestBase64 $encoded` inline: the repository's parse check
-        # (tree-sitter) misreads parameter names that end in a digit.
-        $arguments = @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', $script:Executor, '-RequestBase64', $encoded)
-        $lines = & powershell.exe @arguments
-        $exitCode = $LASTEXITCODE
+        # A fresh powershell.exe that calls the script and exits with its $LASTEXITCODE, as the WinRS
+        # bootstrap (vipctl.executor.bootstrap) does. Not `-File`: the executor sets $LASTEXITCODE
+        # and never calls `exit`, so under -File the process would always exit 0.
+        # The request and the script path travel in the environment, and the parameter is
+        # splatted: the repository's parse check (tree-sitter) misreads parameter names that end
+        # in a digit.
+        $env:VIPCTL_TEST_REQUEST = [System.Convert]::ToBase64String([System.Text.Encoding]::UTF8.GetBytes($json))
+        $env:VIPCTL_TEST_EXECUTOR = $script:Executor
+        $command = @(
+            'try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false } catch { $null = $_ }'
+            '$parameters = @{ RequestBase64 = $env:VIPCTL_TEST_REQUEST }'
+            '& $env:VIPCTL_TEST_EXECUTOR @parameters'
+            'exit $LASTEXITCODE'
+        ) -join "`n"
+        $encodedCommand = [System.Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($command))
+        $arguments = @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-EncodedCommand', $encodedCommand)
+        try {
+            $lines = & powershell.exe @arguments
+            $exitCode = $LASTEXITCODE
+        }
+        finally {
+            Remove-Item -LiteralPath 'Env:\VIPCTL_TEST_REQUEST', 'Env:\VIPCTL_TEST_EXECUTOR' -ErrorAction SilentlyContinue
+        }
         $text = (@($lines) -join "`n").Trim()
         return @{ Text = $text; ExitCode = $exitCode; Json = ($text | ConvertFrom-Json) }
     }
@@ -207,13 +457,15 @@ Describe 'vipctl.ps1 contract vector <Name>' -ForEach $vectors {
         $skipReason = Get-SkipReason $vector
     }
 
-    It 'answers with the expected response and leaves the expected registry' {
+    It 'answers with the expected response and leaves the expected state' {
         if ($null -ne $skipReason) {
             Set-ItResult -Skipped -Because $skipReason
             return
         }
+        Clear-BackupDir $vector.request
         if ($null -ne $vector.state_before) {
             Set-RegistryState $vector.state_before.registry
+            Set-FileState $vector.state_before.files
         }
         $run = Invoke-Executor $vector.request
 
@@ -224,9 +476,23 @@ Describe 'vipctl.ps1 contract vector <Name>' -ForEach $vectors {
         $run.ExitCode | Should -Be $expectedExit
         @(Compare-Json $vector.response $run.Json 'response') | Should -BeNullOrEmpty
 
-        if ($null -ne $vector.state_after -and $null -ne $vector.state_after.registry) {
-            $actual = Get-RegistryState $vector.state_after.registry
-            @(Compare-Json $vector.state_after.registry $actual 'state_after.registry') | Should -BeNullOrEmpty
+        $after = $vector.state_after
+        if ($null -ne $after) {
+            $problems = @()
+            if ($null -ne $after.registry) {
+                $problems += @(Compare-RegistryState $after.registry)
+            }
+            if ($null -ne $after.files) {
+                $problems += @(Compare-FileState $after.files)
+            }
+            if ($null -ne $after.tsvip) {
+                $problems += @(Compare-TsVipState $after.tsvip)
+            }
+            if ($null -ne $after.citrix_policies) {
+                $problems += @(Compare-CitrixPolicyState $after.citrix_policies)
+            }
+            # state_after.sessions only appears with simulated_processes, which is skipped above.
+            $problems | Should -BeNullOrEmpty
         }
     }
 }

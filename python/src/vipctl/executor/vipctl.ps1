@@ -69,17 +69,24 @@ function Test-Field($Object, [string]$Name) {
 
 function Get-Field($Object, [string]$Name) {
     # Index rather than member access, so a key such as 'Count' never reads a .NET property.
+    # The unary comma keeps a list a list: a bare `return` would unroll it, turning a
+    # one-element list into its element and an empty list into $null.
     if ($Object -is [System.Collections.IDictionary]) {
-        return $Object[$Name]
+        return , $Object[$Name]
     }
     if (Test-Field $Object $Name) {
-        return $Object.PSObject.Properties[$Name].Value
+        return , $Object.PSObject.Properties[$Name].Value
     }
     return $null
 }
 
 function Test-IsList($Value) {
     return ($Value -is [System.Collections.IList]) -and -not ($Value -is [string])
+}
+
+function Test-IsNumber($Value) {
+    return ($Value -is [int] -or $Value -is [long] -or $Value -is [uint32] -or $Value -is [uint64] -or
+        $Value -is [decimal] -or $Value -is [double] -or $Value -is [single])
 }
 
 function Test-IsInteger($Value) {
@@ -126,8 +133,9 @@ function Test-JsonEqual($Left, $Right) {
     if ($Left -is [string] -or $Right -is [string]) {
         return ($Left -is [string]) -and ($Right -is [string]) -and ($Left -ceq $Right)
     }
-    if ((Test-IsInteger $Left) -or (Test-IsInteger $Right) -or $Left -is [double] -or $Right -is [double]) {
-        return ([decimal]$Left) -eq ([decimal]$Right)
+    if ((Test-IsNumber $Left) -or (Test-IsNumber $Right)) {
+        # A number never equals a list or an object (and a cast of one would throw).
+        return (Test-IsNumber $Left) -and (Test-IsNumber $Right) -and (([decimal]$Left) -eq ([decimal]$Right))
     }
     if (Test-IsList $Left) {
         if (-not (Test-IsList $Right) -or $Left.Count -ne $Right.Count) {
@@ -161,6 +169,15 @@ function Get-FieldNames($Object) {
         return @($Object.Keys)
     }
     return @($Object.PSObject.Properties | ForEach-Object { $_.Name })
+}
+
+function Get-SortedByKey($Items, $Keys) {
+    # Ordinal order of precomputed string keys: Sort-Object compares culture-aware, which ignores
+    # hyphens and may differ between hosts; a response must not.
+    $itemArray = [object[]]@($Items)
+    $keyArray = [string[]]@($Keys)
+    [System.Array]::Sort($keyArray, $itemArray, [System.StringComparer]::Ordinal)
+    return , $itemArray
 }
 
 function ConvertTo-PlainValue($Value) {
@@ -390,7 +407,11 @@ function Invoke-RegistrySet($Op) {
         if (-not ($name -is [string])) {
             Stop-Op 'bad_request' "every entry of 'values' needs a string 'name'"
         }
-        if ($state -ne 'present' -and $state -ne 'absent') {
+        if ($null -eq $state) {
+            # As in vipctl.sim.twin: an entry without a state is a value to be present.
+            $state = 'present'
+        }
+        if ($state -cne 'present' -and $state -cne 'absent') {
             Stop-Op 'bad_request' "value '$name': state must be present or absent"
         }
         $write = $null
@@ -402,13 +423,22 @@ function Invoke-RegistrySet($Op) {
     $key = Open-RegistryKey $subKey $false
     $changes = New-Object System.Collections.Generic.List[object]
     $toApply = New-Object System.Collections.Generic.List[object]
+    # A name listed twice compares with what the earlier entry will have written (names are
+    # case-insensitive, and so is this hashtable).
+    $pending = @{}
     try {
         foreach ($plan in $plans) {
-            $before = Read-ExistingValue $key $plan.name
+            if ($pending.ContainsKey($plan.name)) {
+                $before = $pending[$plan.name]
+            }
+            else {
+                $before = Read-ExistingValue $key $plan.name
+            }
             $after = $null
             if ($null -ne $plan.write) {
                 $after = $plan.write.typed
             }
+            $pending[$plan.name] = $after
             if (-not (Test-JsonEqual $before $after)) {
                 $changes.Add([ordered]@{ name = $plan.name; before = $before; after = $after })
                 $toApply.Add($plan)
@@ -542,11 +572,15 @@ function Invoke-BackupList($Op) {
     $root = Get-RequiredString $Op 'root'
     $sets = New-Object System.Collections.Generic.List[object]
     if ([System.IO.Directory]::Exists($root)) {
-        # Set folders are named by UTC time stamp first, so name order is time order.
-        $dirs = @([System.IO.Directory]::GetDirectories($root) | Sort-Object -Descending)
+        # Set folders are named by UTC time stamp first, so name order is time order. Names compare
+        # case-insensitively (lower-cased, ordinal), as vipctl.sim.twin does.
+        $dirs = @([System.IO.Directory]::GetDirectories($root))
+        $dirs = Get-SortedByKey $dirs @($dirs | ForEach-Object { $_.ToLowerInvariant() })
+        [System.Array]::Reverse($dirs)
         foreach ($dir in $dirs) {
-            $files = @([System.IO.Directory]::GetFiles($dir) | ForEach-Object { [System.IO.Path]::GetFileName($_) } | Sort-Object)
-            $sets.Add([ordered]@{ dir = [string]$dir; files = [object[]]$files })
+            $names = @([System.IO.Directory]::GetFiles($dir) | ForEach-Object { [System.IO.Path]::GetFileName($_) })
+            $files = Get-SortedByKey $names @($names | ForEach-Object { $_.ToLowerInvariant() })
+            $sets.Add([ordered]@{ dir = [string]$dir; files = $files })
         }
     }
     return @{ changed = $false; data = [ordered]@{ sets = $sets.ToArray() } }
@@ -1053,10 +1087,40 @@ function New-EndpointRow([string]$Protocol, $Row, $Processes, [bool]$Tcp) {
     return $endpoint
 }
 
+function Get-EndpointSortKey($Endpoint) {
+    # Protocol, then local address numerically (every IPv4 address before every IPv6 one), then
+    # port, then pid. Fixed-width hex of the address bytes and zero-padded numbers make the ordinal
+    # order of the key string that order.
+    $protocolRank = 1
+    if ($Endpoint.protocol -eq 'tcp') {
+        $protocolRank = 0
+    }
+    $address = $null
+    $familyRank = 2
+    $addressHex = ''
+    if ([System.Net.IPAddress]::TryParse([string]$Endpoint.local_address, [ref]$address)) {
+        if ($address.AddressFamily -eq [System.Net.Sockets.AddressFamily]::InterNetwork) {
+            $familyRank = 0
+        }
+        else {
+            $familyRank = 1
+        }
+        $addressHex = ConvertTo-Hex $address.GetAddressBytes()
+    }
+    else {
+        # Not an address (never expected from the socket table): after all addresses, by text.
+        $addressHex = [string]$Endpoint.local_address
+    }
+    return '{0}|{1}|{2}|{3:D5}|{4:D10}' -f $protocolRank, $familyRank, $addressHex, [int]$Endpoint.local_port, [long]$Endpoint.pid
+}
+
 function Invoke-NetEndpoints($Op) {
     $protocols = @('tcp', 'udp')
     if (Test-Field $Op 'protocols') {
         $protocols = Get-StringList $Op.protocols 'protocols'
+        if ($protocols.Count -eq 0) {
+            Stop-Op 'bad_request' "argument 'protocols' must name tcp and/or udp"
+        }
         foreach ($protocol in $protocols) {
             if ($protocol -ne 'tcp' -and $protocol -ne 'udp') {
                 Stop-Op 'bad_request' "argument 'protocols' accepts tcp and udp, not '$protocol'"
@@ -1075,8 +1139,10 @@ function Invoke-NetEndpoints($Op) {
             $endpoints.Add((New-EndpointRow 'udp' $row $processes $false))
         }
     }
+    $sortKeys = @($endpoints | ForEach-Object { Get-EndpointSortKey $_ })
+    $sorted = Get-SortedByKey $endpoints.ToArray() $sortKeys
     $processList = [object[]]@($processes.Values | Sort-Object -Property { $_.pid })
-    return @{ changed = $false; data = [ordered]@{ endpoints = $endpoints.ToArray(); processes = $processList } }
+    return @{ changed = $false; data = [ordered]@{ endpoints = $sorted; processes = $processList } }
 }
 
 # WTS* through P/Invoke: quser/qwinsta output is localized and column-aligned, so parsing it breaks.
@@ -1329,7 +1395,8 @@ function Resolve-ConditionValue($Results, $Condition) {
             return $null
         }
     }
-    return $value
+    # Comma: a list value must reach the comparison as a list, not unrolled.
+    return , $value
 }
 
 function Test-Condition($Results, $Condition) {
