@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import requests
 import winrm
+from sim_farms import load_test_farm
 from winrm.exceptions import InvalidCredentialsError, WinRMTransportError
 from winrm.protocol import Protocol
 
@@ -186,8 +187,8 @@ def test_nothing_listens_outside_loopback(sim: SimServer) -> None:
     assert all(ipaddress.ip_address(a) in ipaddress.ip_network("127.0.0.0/8") for a, _ in inode_ports)
 
 
-def test_non_loopback_bind_is_refused(state_dir: Path, make_fake_farm: Any) -> None:
-    farm = make_fake_farm()
+def test_non_loopback_bind_is_refused(state_dir: Path) -> None:
+    farm = load_test_farm()
     next(iter(farm.hosts.values())).winrm.address = "0.0.0.0"
     with pytest.raises(ValueError, match=r"127\.0\.0\.0/8"):
         SimServer().start(farm, state_dir=state_dir)

@@ -1,26 +1,20 @@
 """vipctl.transport and vipctl.fleet against the simulator's real WS-Management front door.
 
-The hosts come from the model's default farm when `vipctl.sim.farm` exists; until then from a
-small farm here whose hosts answer every request with a well-formed v1 response, so that the
-real pypsrp / pywinrm clients, the shells, auth, TLS and faults are all exercised end to end.
+The hosts are the embedded default farm's, so the real pypsrp / pywinrm clients, the shells, auth,
+TLS, faults and the executor's Python twin are all exercised end to end.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pytest
 from sim_farms import load_test_farm
 
-from vipctl.executor import script_text
 from vipctl.executor.codec import build_request
 from vipctl.fleet import run_fleet, summary
-from vipctl.sim.errors import ScriptRejected
 from vipctl.sim.inventory import build_inventory
 from vipctl.sim.server import SimServer
 from vipctl.transport import (
@@ -34,63 +28,6 @@ from vipctl.transport import (
 
 Connection = Literal["psrp", "winrm"]
 REQUEST = build_request([{"op": "host_facts", "id": "facts"}], check=True, backup_dir=None)
-
-
-@dataclass
-class Endpoint:
-    address: str
-    http_port: int
-    https_port: int
-    username: str
-    password: str
-    allow_unencrypted: bool = False
-    basic: bool = True
-    ntlm: bool = True
-
-
-@dataclass
-class ProtocolHost:
-    """Answers host_facts with its name; stands in until the model's farm loader exists."""
-
-    name: str
-    winrm: Endpoint
-    groups: list[str] = field(default_factory=lambda: ["rdsh"])
-
-    def run_executor(self, script: str, request_json: str) -> tuple[str, int]:
-        if script != script_text():
-            raise ScriptRejected(script.splitlines()[0] if script else "")
-        ops = json.loads(request_json)["ops"]
-        results = [
-            {
-                "op": op["op"],
-                "id": op.get("id"),
-                "ok": True,
-                "changed": False,
-                "data": {"computer_name": self.name},
-            }
-            for op in ops
-        ]
-        return json.dumps({"v": 1, "ok": True, "results": results, "backups": []}), 0
-
-    def snapshot(self) -> dict[str, Any]:
-        return {"name": self.name}
-
-    def is_up(self) -> bool:
-        return True
-
-    def clear_faults(self) -> None:
-        pass
-
-
-@dataclass
-class ProtocolFarm:
-    hosts: dict[str, ProtocolHost]
-
-
-def _free_port(address: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((address, 0))
-        return int(probe.getsockname()[1])
 
 
 def _farm() -> Any:
