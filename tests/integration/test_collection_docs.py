@@ -21,6 +21,7 @@ MODULES = (
     "rds_ip_virtualization",
     "citrix_virtual_loopback",
     "citrix_prefer_loopback",
+    "vip_rollback",
 )
 ROLES = sorted(path.parent.parent for path in (REPO / "roles").glob("*/meta/argument_specs.yml"))
 PLAYBOOKS = [*sorted((REPO / "playbooks").glob("*.yml")), REPO / "site.yml"]

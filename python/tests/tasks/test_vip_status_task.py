@@ -89,6 +89,47 @@ def test_sessions_carry_expected_loopback_addresses() -> None:
     sessions = status(host)["sessions"]
     assert [s["expected_citrix_loopback"] for s in sessions] == [None, "127.0.0.8", "127.0.1.0"]
     assert sessions[1]["virtual_ip"] == "192.0.2.50"
+    # Rows without `admin` (an executor that predates the field) read as ordinary sessions.
+    assert [s["admin"] for s in sessions] == [False, False, False]
+    assert [s["not_virtualized"] for s in sessions] == ["session 0 is never virtualized", None, None]
+
+
+def test_admin_sessions_expect_no_virtual_addresses() -> None:
+    host = FakeHost(
+        tsvip_local={"VirtualizeLoopbackAddressesEnabled": 1},
+        sessions=[
+            {"id": 0, "user": None, "state": "Disconnected", "station": "Services", "virtual_ip": None},
+            {"id": 2, "user": "EXAMPLE\\ann", "state": "Active", "station": "RDP-Tcp#1", "virtual_ip": None},
+            {
+                "id": 3,
+                "user": "EXAMPLE\\ops",
+                "state": "Active",
+                "station": "RDP-Tcp#2",
+                "virtual_ip": None,
+                "admin": True,
+            },
+            {
+                "id": 4,
+                "user": "EXAMPLE\\bob",
+                "state": "Active",
+                "station": "RDP-Tcp#3",
+                "virtual_ip": None,
+                "admin": False,
+            },
+        ],
+    )
+    sessions = {s["id"]: s for s in status(host)["sessions"]}
+    for session_id in (0, 3):
+        assert sessions[session_id]["expected_citrix_loopback"] is None
+        assert sessions[session_id]["expected_microsoft_loopback"] is None
+    assert sessions[0]["not_virtualized"] == "session 0 is never virtualized"
+    assert sessions[3]["admin"] is True
+    assert sessions[3]["not_virtualized"] == "/admin sessions are never virtualized"
+    for session_id, citrix, microsoft in ((2, "127.0.0.3", "127.0.0.3"), (4, "127.0.0.5", "127.0.0.5")):
+        assert sessions[session_id]["admin"] is False
+        assert sessions[session_id]["not_virtualized"] is None
+        assert sessions[session_id]["expected_citrix_loopback"] == citrix
+        assert sessions[session_id]["expected_microsoft_loopback"] == microsoft
 
 
 def test_loopback_policy_read_only_on_controllers() -> None:

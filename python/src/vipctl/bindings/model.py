@@ -98,8 +98,9 @@ class Session:
     state: str | None
     station: str | None
     virtual_ip: str | None
-    # `/admin` sessions are never virtualized (DOMAIN.md section 1). The protocol's `sessions` op
-    # does not carry this yet; an optional `admin` field is read when the executor provides it.
+    # `/admin` sessions are never virtualized (DOMAIN.md section 1). The `sessions` op carries it,
+    # but vipctl.ps1 cannot detect it on a real host and always says false (UNCONFIRMED, see
+    # docs/executor-protocol.md); a row without the field, from an older executor, reads as false.
     admin: bool = False
 
 

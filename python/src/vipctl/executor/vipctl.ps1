@@ -1289,6 +1289,10 @@ function Invoke-Sessions($Op) {
                 state      = [string]$session.State
                 station    = $session.Station
                 virtual_ip = $session.VirtualIp
+                # No documented API tells an mstsc /admin session from a user session (neither
+                # WTS_INFO_CLASS, WTSINFOEX nor WTSCLIENT carries it), so this executor cannot
+                # report it; the protocol doc marks the field UNCONFIRMED on real hosts.
+                admin      = $false
             })
     }
     return @{ changed = $false; data = [ordered]@{ sessions = $sessions.ToArray() } }

@@ -28,6 +28,9 @@ from vipctl.tasks.common import Response, Runner, TaskResult, failed_result
 MODULE: Final = "vip_status"
 # Session 0 runs services; Windows never virtualizes it.
 SERVICES_SESSION: Final = 0
+# Why a session gets no expected address (DOMAIN.md section 1: not virtualized).
+SERVICES_SESSION_REASON: Final = "session 0 is never virtualized"
+ADMIN_SESSION_REASON: Final = "/admin sessions are never virtualized"
 
 
 def _winsock_state(verdict: HostVerdict, response: Response) -> str:
@@ -42,9 +45,17 @@ def _sessions(response: Response, rds: Mapping[str, EffectiveValue]) -> list[dic
     out = []
     for row in rows if isinstance(rows, list) else []:
         session_id = row.get("id")
+        # Only a literal true counts: an executor that predates the field, or cannot tell, omits
+        # it or says false, and the session is then treated as an ordinary one.
+        admin = row.get("admin") is True
+        not_virtualized: str | None = None
+        if session_id == SERVICES_SESSION:
+            not_virtualized = SERVICES_SESSION_REASON
+        elif admin:
+            not_virtualized = ADMIN_SESSION_REASON
         citrix: str | None = None
         microsoft: str | None = None
-        if session_id != SERVICES_SESSION:
+        if not_virtualized is None:
             try:
                 citrix = citrix_loopback_address(session_id)
                 if rds["virtualize_loopback"].value:
@@ -57,8 +68,10 @@ def _sessions(response: Response, rds: Mapping[str, EffectiveValue]) -> list[dic
                 "user": row.get("user"),
                 "state": row.get("state"),
                 "virtual_ip": row.get("virtual_ip"),
+                "admin": admin,
                 "expected_citrix_loopback": citrix,
                 "expected_microsoft_loopback": microsoft,
+                "not_virtualized": not_virtualized,
             }
         )
     return out

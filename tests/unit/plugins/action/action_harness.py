@@ -30,6 +30,7 @@ MODULES = (
     "rds_ip_virtualization",
     "citrix_virtual_loopback",
     "citrix_prefer_loopback",
+    "vip_rollback",
 )
 # Arguments each module accepts without complaint; the content of the answer does not matter here.
 GOOD_ARGS: dict[str, dict[str, Any]] = {
@@ -38,8 +39,12 @@ GOOD_ARGS: dict[str, dict[str, Any]] = {
     "rds_ip_virtualization": {"state": "enabled", "mode": "per_session", "adapter": "192.0.2.0/24"},
     "citrix_virtual_loopback": {"programs": ["crmclient.exe"]},
     "citrix_prefer_loopback": {"processes": ["crmclient.exe"]},
+    "vip_rollback": {"since": "2026-11-26T12:00:00Z"},
 }
 SECRET = "Sup3r-Secret-Pa55!"
+# The one backup set the canned host has, so vip_rollback finds something to restore.
+CANNED_SET = "20261126T120001Z-rds_ip_virtualization"
+CANNED_BACKUP = "HKLM_SOFTWARE_Policies_Microsoft_Windows_NT_Terminal_Services_TSAppSrv_VirtualIP.reg"
 
 # What a Windows Server 2022 RD Session Host with a Citrix VDA reports about itself.
 HOST_FACTS: dict[str, Any] = {
@@ -81,6 +86,11 @@ def canned_response(request: dict[str, Any]) -> dict[str, Any]:
                 if item.get("state", "present") == "present"
             ]
             data = {"path": op["path"], "changes": changes, "backup": None}
+        elif op["op"] == "backup_list":
+            data = {"sets": [{"dir": f"{op['root']}\\{CANNED_SET}", "files": [CANNED_BACKUP]}]}
+        elif op["op"] == "registry_restore":
+            changed = True
+            data = {"file": op["file"], "key": "HKLM\\SOFTWARE\\x"}
         elif op["op"] == "citrix_policy_set":
             changed = True
             data = {"changes": [{"field": "policy", "before": None, "after": op.get("policy")}]}

@@ -14,18 +14,20 @@ from vipctl.executor import script_bytes
 STANDARD_KEYS = {"changed", "failed", "msg", "reboot_required", "backups"}
 READ_ONLY = {"vip_status", "vip_bindings"}
 WRITERS = [module for module in MODULES if module not in READ_ONLY]
+# vip_rollback lists the backup sets, then restores them: file names are known only after the list.
+EXEC_COMMANDS = {"vip_rollback": 2}
 
 
 @pytest.mark.parametrize("module", MODULES)
 def test_one_exec_command_per_module_call(make_action: ActionFactory, module: str) -> None:
     run = make_action(module)
     result = run.run()
-    assert len(run.connection.calls) == 1, result
-    call = run.connection.calls[0]
-    # The shipped executor travels on stdin, behind the bootstrap the shell plugin encoded.
-    assert call["script"] == script_bytes()
-    assert "-EncodedCommand" in call["cmd"]
-    assert call["request"]["ops"], "the request carries the module's ops"
+    assert len(run.connection.calls) == EXEC_COMMANDS.get(module, 1), result
+    for call in run.connection.calls:
+        # The shipped executor travels on stdin, behind the bootstrap the shell plugin encoded.
+        assert call["script"] == script_bytes()
+        assert "-EncodedCommand" in call["cmd"]
+        assert call["request"]["ops"], "the request carries the module's ops"
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -56,6 +58,7 @@ def test_unknown_option_fails_before_exec_command(make_action: ActionFactory, mo
         ("citrix_virtual_loopback", {"filters": [{"type": "User", "name": "x"}]}),
         ("citrix_prefer_loopback", {"processes": "not-a-list", "force": "sometimes"}),
         ("vip_status", {"scope": "forest"}),
+        ("vip_rollback", {"sets": "20261126T120001Z-x", "since": ["not", "a", "time"]}),
     ],
 )
 def test_invalid_values_fail_before_exec_command(
@@ -64,6 +67,24 @@ def test_invalid_values_fail_before_exec_command(
     run = make_action(module, args)
     with pytest.raises(AnsibleActionFail):
         run.run()
+    assert run.connection.calls == []
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        ({"since": "yesterday"}, "since"),
+        ({"since": "2026-11-26T12:00:00Z", "sets": ["20261126T120001Z-x"]}, "since"),
+        ({"backup_root": "backups"}, "backup_root"),
+    ],
+)
+def test_rollback_settings_errors_name_the_option(
+    make_action: ActionFactory, args: dict[str, Any], field: str
+) -> None:
+    run = make_action("vip_rollback", args)
+    result = run.run()
+    assert result["failed"] is True and result["changed"] is False
+    assert result["msg"].startswith(f"{field}:"), result["msg"]
     assert run.connection.calls == []
 
 

@@ -19,4 +19,6 @@ def op_net_endpoints(ctx: OpContext, args: dict[str, Any]) -> Outcome:
 
 def op_sessions(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     sessions = sorted(ctx.host.sessions.values(), key=lambda s: s.id)
-    return False, {"sessions": [s.to_json() for s in sessions]}
+    # The model knows which sessions are /admin ones; the protocol row carries it so that readers
+    # can leave those sessions out of any virtual-address expectation.
+    return False, {"sessions": [{**s.to_json(), "admin": s.admin} for s in sessions]}
