@@ -6,7 +6,7 @@ DOCUMENTATION = r"""
 ---
 module: vip_rollback
 short_description: Restore the backups the vipctl modules made, newest first, exactly
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Every vipctl module call that changes a host first saves what it changes into its own backup
     set, a folder C(<backup_root>\<UTC time stamp>-<module>) holding C(reg export) files and Citrix

@@ -85,7 +85,11 @@ prefer_loopback:
   returned: always
   type: dict
 sessions:
-  description: Sessions with id, user, state, virtual IP and expected Citrix loopback address.
+  description:
+    - Sessions with id, user, state, virtual IP and the expected Citrix and Microsoft loopback addresses.
+    - C(admin) marks an C(mstsc /admin) session and C(not_virtualized) says why a session gets no
+      per-session address (session 0, /admin). Windows offers no dependable way to detect /admin
+      sessions, so on real hosts C(admin) is always false.
   returned: always
   type: list
   elements: dict

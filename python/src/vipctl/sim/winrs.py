@@ -15,6 +15,7 @@ from vipctl.executor.bootstrap import parse_stdin_frame
 from vipctl.sim.errors import ScriptRejected
 from vipctl.sim.shell_api import ExecutorBackend, ReceiveResult, StreamChunk
 from vipctl.sim.winrs_script import first_line, is_bootstrap, powershell_script
+from vipctl.sim.wsman.request import UnknownCommand
 
 EXIT_FAILURE = 1
 
@@ -79,7 +80,7 @@ class WinrsShell:
     def send(self, command_id: str | None, stream: str, data: bytes, end: bool) -> None:
         command = self._commands.get(command_id or "")
         if command is None:
-            raise ValueError(f"no command {command_id} in this shell")
+            raise UnknownCommand(f"no command {command_id} in this shell")
         if command.exit_code is not None:
             return  # the process already exited; Windows drops late input too
         command.stdin += data
@@ -115,7 +116,7 @@ class WinrsShell:
     def receive(self, command_id: str | None) -> ReceiveResult | None:
         command = self._commands.get(command_id or "")
         if command is None:
-            raise ValueError(f"no command {command_id} in this shell")
+            raise UnknownCommand(f"no command {command_id} in this shell")
         if command.exit_code is None:
             return None  # still waiting for stdin: the client gets the OperationTimeout fault
         if command.delivered:

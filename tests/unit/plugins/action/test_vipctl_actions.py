@@ -58,7 +58,7 @@ def test_unknown_option_fails_before_exec_command(make_action: ActionFactory, mo
         ("citrix_virtual_loopback", {"filters": [{"type": "User", "name": "x"}]}),
         ("citrix_prefer_loopback", {"processes": "not-a-list", "force": "sometimes"}),
         ("vip_status", {"scope": "forest"}),
-        ("vip_rollback", {"sets": "20261126T120001Z-x", "since": ["not", "a", "time"]}),
+        ("vip_rollback", {"sets": {"not": "a list"}}),
     ],
 )
 def test_invalid_values_fail_before_exec_command(

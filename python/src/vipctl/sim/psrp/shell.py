@@ -34,6 +34,7 @@ from vipctl.sim.psrp.execute import Failed, Outcome, execute
 from vipctl.sim.psrp.outbox import Outbox
 from vipctl.sim.psrp.pool import SimRunspacePool
 from vipctl.sim.shell_api import ExecutorBackend, ReceiveResult, StreamChunk
+from vipctl.sim.wsman.request import UnknownCommand
 
 _FINISHED = (PSInvocationState.Completed, PSInvocationState.Failed, PSInvocationState.Stopped)
 _STOPPABLE = (PSInvocationState.Running, PSInvocationState.Stopping)
@@ -89,7 +90,7 @@ class PsrpShell:
             self._require_open()
             key = command_id.upper() if command_id else None
             if key is not None and key not in self._commands:
-                raise ValueError(f"no command {command_id} in this shell")
+                raise UnknownCommand(f"no command {command_id} in this shell")
             self._feed(data, key)
 
     def receive(self, command_id: str | None) -> ReceiveResult | None:
@@ -100,7 +101,7 @@ class PsrpShell:
             key = command_id.upper()
             record = self._commands.get(key)
             if record is None:
-                raise ValueError(f"no command {command_id} in this shell")
+                raise UnknownCommand(f"no command {command_id} in this shell")
             return self._receive_command(record)
 
     def signal(self, command_id: str | None, code: str) -> None:

@@ -4,13 +4,14 @@ Nothing here touches a socket; `vipctl.sim.server` feeds request bodies in and w
 """
 
 from vipctl.sim.wsman.endpoint import Outcome, PendingReceive, ShellFactory, WsmanEndpoint
-from vipctl.sim.wsman.request import MalformedRequest, WsmanRequest, parse_request
+from vipctl.sim.wsman.request import MalformedRequest, UnknownCommand, WsmanRequest, parse_request
 
 __all__ = [
     "MalformedRequest",
     "Outcome",
     "PendingReceive",
     "ShellFactory",
+    "UnknownCommand",
     "WsmanEndpoint",
     "WsmanRequest",
     "parse_request",

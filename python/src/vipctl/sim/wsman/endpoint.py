@@ -18,13 +18,21 @@ from xml.sax.saxutils import escape, quoteattr
 
 from vipctl.sim.shell_api import ReceiveResult, Shell
 from vipctl.sim.wsman import ns, reply
-from vipctl.sim.wsman.request import MalformedRequest, WsmanRequest, parse_request
+from vipctl.sim.wsman.request import (
+    MalformedRequest,
+    UnknownCommand,
+    WsmanRequest,
+    parse_duration,
+    parse_request,
+)
 
 # Maps a ResourceURI to a new shell, or None when this host does not serve that resource.
 ShellFactory = Callable[[str], Shell | None]
 
 HTTP_OK = 200
 HTTP_FAULT = 500
+# A shell's IdleTimeOut when the client asks for none: the WinRM service default (2 hours).
+DEFAULT_IDLE_TIMEOUT_S = 7200.0
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,8 @@ class WsmanEndpoint:
         self.machine = machine
         self.max_wait_s = max_wait_s
         self.force_timeouts = False
+        # Stands in for the wsmprovhost.exe process id Windows reports for a PowerShell shell.
+        self.process_id = 4000 + sum(machine.encode("utf-8")) % 4000
         self._factory = shell_factory
         self._shells: dict[str, tuple[str, Shell]] = {}
         self._lock = threading.Lock()
@@ -101,6 +111,8 @@ class WsmanEndpoint:
             return self._fault(reply.malformed(str(exc)), "uuid:00000000-0000-0000-0000-000000000000")
         try:
             return self._dispatch(request)
+        except UnknownCommand:
+            return self._fault(reply.command_not_found(), request.message_id)
         except ValueError as exc:  # MalformedRequest, or a shell refusing its payload
             return self._fault(reply.malformed(str(exc)), request.message_id)
 
@@ -146,8 +158,6 @@ class WsmanEndpoint:
         echoed = shell.create(payload)
         with self._lock:
             self._shells[shell_id] = (request.resource_uri, shell)
-        input_streams = "stdin pr" if request.resource_uri == ns.RESOURCE_PSRP else "stdin"
-        output_streams = "stdout" if request.resource_uri == ns.RESOURCE_PSRP else "stdout stderr"
         extra = ""
         if echoed is not None:
             extra = f'<creationXml xmlns="{ns.POWERSHELL}">{_b64(echoed)}</creationXml>'
@@ -157,14 +167,47 @@ class WsmanEndpoint:
             f"<a:ReferenceParameters><w:ResourceURI>{uri}</w:ResourceURI>"
             f'<w:SelectorSet><w:Selector Name="ShellId">{shell_id}</w:Selector></w:SelectorSet>'
             f"</a:ReferenceParameters></x:ResourceCreated>"
-            f"<rsp:Shell><rsp:ShellId>{shell_id}</rsp:ShellId><rsp:ResourceUri>{uri}</rsp:ResourceUri>"
-            f"<rsp:Owner>{escape(self.machine)}\\Administrator</rsp:Owner><rsp:ClientIP>127.0.0.1</rsp:ClientIP>"
-            f"<rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut>"
-            f"<rsp:InputStreams>{input_streams}</rsp:InputStreams>"
-            f"<rsp:OutputStreams>{output_streams}</rsp:OutputStreams>"
-            f"<rsp:State>Connected</rsp:State>{extra}</rsp:Shell>"
+            f"<rsp:Shell>{self._shell_info(request, shell_xml, shell_id)}{extra}</rsp:Shell>"
         )
         return self._ok(request, body)
+
+    def _shell_info(self, request: WsmanRequest, shell_xml: Element, shell_id: str) -> str:
+        """The rsp:Shell children Windows returns from Create, in its order.
+
+        A cmd shell gets the short list; a PowerShell shell also names its host process and
+        session settings and reports State. pypsrp copies ShellRunTime, ShellInactivity and
+        IdleTimeOut onto its shell object, so those are always present."""
+        psrp = request.resource_uri == ns.RESOURCE_PSRP
+        # Windows echoes the requested IdleTimeOut (PT60S comes back as PT60.000S).
+        idle_node = shell_xml.find(_q(ns.SHELL, "IdleTimeOut"))
+        idle_s = parse_duration(idle_node.text if idle_node is not None else None)
+        idle = f"PT{idle_s if idle_s is not None else DEFAULT_IDLE_TIMEOUT_S:.3f}S"
+        fields: list[tuple[str, str]] = [
+            ("ShellId", shell_id),
+            ("ResourceUri", request.resource_uri),
+            ("Owner", f"{self.machine}\\Administrator"),
+            ("ClientIP", "127.0.0.1"),
+        ]
+        if psrp:
+            fields.append(("ProcessId", str(self.process_id)))
+        fields += [
+            ("IdleTimeOut", idle),
+            ("InputStreams", "stdin pr" if psrp else "stdin"),
+            ("OutputStreams", "stdout" if psrp else "stdout stderr"),
+        ]
+        if psrp:
+            fields += [
+                ("MaxIdleTimeOut", "PT2147483.647S"),
+                ("Locale", "en-US"),
+                ("DataLocale", "en-US"),
+                ("CompressionMode", "NoCompression"),
+                ("ProfileLoaded", "Yes"),
+                ("Encoding", "UTF8"),
+                ("BufferMode", "Block"),
+                ("State", "Connected"),
+            ]
+        fields += [("ShellRunTime", "P0DT0H0M0S"), ("ShellInactivity", "P0DT0H0M0S")]
+        return "".join(f"<rsp:{tag}>{escape(value)}</rsp:{tag}>" for tag, value in fields)
 
     def _command(self, request: WsmanRequest, shell: Shell) -> Outcome:
         line = self._body_child(request, ns.SHELL, "CommandLine")
@@ -212,14 +255,19 @@ class WsmanEndpoint:
     @staticmethod
     def _receive_body(result: ReceiveResult, command_id: str | None) -> str:
         parts = ["<rsp:ReceiveResponse>"]
+        # Windows sends the output first, then each finished stream again as an empty element
+        # carrying End="true" (never End on an element with data), then CommandState.
+        ends: list[str] = []
         for chunk in result.chunks:
             chunk_id = chunk.command_id or command_id
             attrs = f"Name={quoteattr(chunk.name)}"
             if chunk_id:
                 attrs += f" CommandId={quoteattr(chunk_id)}"
+            if chunk.data:
+                parts.append(f"<rsp:Stream {attrs}>{_b64(chunk.data)}</rsp:Stream>")
             if chunk.end:
-                attrs += ' End="true"'
-            parts.append(f"<rsp:Stream {attrs}>{_b64(chunk.data)}</rsp:Stream>")
+                ends.append(f'<rsp:Stream {attrs} End="true"></rsp:Stream>')
+        parts += ends
         # CommandState only belongs to a command's Receive; the PSRP pool's Receive has none.
         if command_id:
             if result.done:

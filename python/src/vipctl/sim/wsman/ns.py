@@ -13,6 +13,10 @@ POWERSHELL = "http://schemas.microsoft.com/powershell"
 
 ANONYMOUS = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
 FAULT_ACTION = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
+# w:FaultDetail Windows adds to InvalidSelectors faults (unknown ShellId or CommandId).
+FAULT_DETAIL_UNEXPECTED_SELECTORS = (
+    "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/UnexpectedSelectors"
+)
 
 RESOURCE_CMD = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"
 RESOURCE_PSRP = "http://schemas.microsoft.com/powershell/Microsoft.PowerShell"

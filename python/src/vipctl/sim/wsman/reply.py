@@ -14,7 +14,7 @@ from vipctl.sim.wsman import ns
 
 # WSManFault codes clients act on (pywinrm and pypsrp turn 2150858793 into "retry the Receive").
 CODE_OPERATION_TIMEOUT = 2150858793  # 0x80338029 ERROR_WSMAN_OPERATION_TIMEDOUT
-CODE_SHELL_NOT_FOUND = 2150858843  # 0x8033805B ERROR_WINRS_SHELL_NOT_FOUND
+CODE_SHELL_NOT_FOUND = 2150858843  # 0x8033805B: unknown ShellId, and unknown CommandId too
 CODE_SCHEMA_VALIDATION = 2150858817  # 0x80338041: request did not match the schema
 CODE_ACTION_NOT_SUPPORTED = 2150858771  # 0x80338013: action / resource not supported
 CODE_INTERNAL = 2150859046  # 0x80338126: catch-all used for provider errors
@@ -40,20 +40,29 @@ def envelope(action: str, relates_to: str, body: str) -> bytes:
 
 @dataclass(frozen=True)
 class Fault:
-    """A WS-Man fault: SOAP code, WS-Man subcode, reason text and the WSManFault code."""
+    """A WS-Man fault: SOAP code, WS-Man subcode, reason text and the WSManFault code.
+
+    `message` is the f:Message text when it differs from the s:Reason text: Windows puts the
+    generic subcode text in s:Reason and the specific cause in f:Message for InvalidSelectors, and
+    pywinrm reports the former while pypsrp reports the latter. `detail` is the w:FaultDetail URI
+    Windows adds to some faults."""
 
     code: str  # "s:Sender" or "s:Receiver"
     subcode: str  # e.g. "w:TimedOut"
     reason: str
     wsman_code: int
+    message: str | None = None
+    detail: str | None = None
 
     def render(self, relates_to: str, machine: str) -> bytes:
-        message = escape(self.reason)
+        reason = escape(self.reason)
+        message = escape(self.message if self.message is not None else self.reason)
+        detail = f"<w:FaultDetail>{escape(self.detail)}</w:FaultDetail>" if self.detail else ""
         body = (
             f"<s:Fault><s:Code><s:Value>{self.code}</s:Value>"
             f"<s:Subcode><s:Value>{self.subcode}</s:Value></s:Subcode></s:Code>"
-            f'<s:Reason><s:Text xml:lang="en-US">{message}</s:Text></s:Reason>'
-            f"<s:Detail><f:WSManFault xmlns:f={quoteattr(ns.WSMAN_FAULT)} "
+            f'<s:Reason><s:Text xml:lang="en-US">{reason}</s:Text></s:Reason>'
+            f"<s:Detail>{detail}<f:WSManFault xmlns:f={quoteattr(ns.WSMAN_FAULT)} "
             f"Code={quoteattr(str(self.wsman_code))} Machine={quoteattr(machine)}>"
             f"<f:Message>{message}</f:Message></f:WSManFault></s:Detail></s:Fault>"
         )
@@ -70,14 +79,42 @@ def operation_timeout() -> Fault:
     )
 
 
+# Windows' s:Reason for every InvalidSelectors fault; the specific cause goes in f:Message.
+_INVALID_SELECTORS = (
+    "The WS-Management service cannot process the request because the request contained invalid "
+    "selectors for the resource. "
+)
+
+
 def shell_not_found(shell_id: str) -> Fault:
     return Fault(
         "s:Sender",
         "w:InvalidSelectors",
-        f"The request for the Windows Remote Shell with ShellId {shell_id} failed because the shell was not "
-        "found on the server. Possible causes are: the specified ShellId is incorrect or the shell no longer "
-        "exists on the server. Provide the correct ShellId or create a new shell and try again. ",
+        _INVALID_SELECTORS,
         CODE_SHELL_NOT_FOUND,
+        message=(
+            f"The request for the Windows Remote Shell with ShellId {shell_id} failed because the shell "
+            "was not found on the server. Possible causes are: the specified ShellId is incorrect or the "
+            "shell no longer exists on the server. Provide the correct ShellId or create a new shell and "
+            "retry the operation. "
+        ),
+        detail=ns.FAULT_DETAIL_UNEXPECTED_SELECTORS,
+    )
+
+
+def command_not_found() -> Fault:
+    """A Send or Receive naming a CommandId the shell does not have (finished, or never existed)."""
+    return Fault(
+        "s:Sender",
+        "w:InvalidSelectors",
+        _INVALID_SELECTORS,
+        CODE_SHELL_NOT_FOUND,
+        message=(
+            "The Windows Remote Shell received a request to perform an operation on a command identifier "
+            "that does not exist. Either the command has completed execution or the client specified an "
+            "invalid command identifier. "
+        ),
+        detail=ns.FAULT_DETAIL_UNEXPECTED_SELECTORS,
     )
 
 

@@ -18,6 +18,12 @@ class MalformedRequest(ValueError):
     """The bytes are not a WS-Man request we can answer (bad XML, DTD, missing header)."""
 
 
+class UnknownCommand(ValueError):
+    """A shell was asked about a CommandId it does not have. Windows answers that with the
+    InvalidSelectors fault 2150858843, not a schema fault, so shells raise this rather than a
+    plain ValueError."""
+
+
 @dataclass
 class WsmanRequest:
     action: str
