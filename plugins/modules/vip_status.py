@@ -73,7 +73,9 @@ rds_ip_virtualization:
   returned: always
   type: dict
 winsock_fix:
-  description: C(not_applicable), C(needed) or C(applied).
+  description:
+    - C(not_applicable) (not Server 2019/2022), C(needed) (the KB 4501072 catalog entry is there),
+      C(applied) (vipctl renamed it) or C(absent) (the entry is not there at all).
   returned: always
   type: str
 citrix:

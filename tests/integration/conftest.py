@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-# tools/ holds the simulated-farm harness shared with `make demo`.
+# tools/ holds the simulated-farm harness shared with `make demo`; tests/powershell holds the
+# contract vectors' loader and comparisons, which the over-the-wire vector run shares.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "powershell"))
 
 from sim_farms import load_test_farm
 

@@ -313,12 +313,12 @@ def plan(observed: Observed, desired: Desired) -> Plan:
             observed.prefer_loopback_values,
             prefer_loopback_writes(desired.prefer),
         )
-    enabling = _is_enabling(desired)
+    enabling = is_enabling(desired)
     ordered = [change for feature in feature_order(enabling) for change in by_feature.get(feature, [])]
     return Plan(tuple(ordered), tuple(warnings))
 
 
-def _is_enabling(desired: Desired) -> bool:
+def is_enabling(desired: Desired) -> bool:
     """Turning anything off reverses the order, so PreferLoopback goes first."""
     turning_off = (
         (desired.rds is not None and not desired.rds.enabled)

@@ -18,6 +18,9 @@ RDS_LOCAL_KEY: Final = r"HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server\T
 WINSOCK_FIX_PARENT: Final = r"HKLM\SYSTEM\CurrentControlSet\Services\WinSock2\Parameters\AppId_Catalog"
 WINSOCK_FIX_KEY_NAME: Final = "2C69D9F1"
 WINSOCK_FIX_KEY: Final = WINSOCK_FIX_PARENT + "\\" + WINSOCK_FIX_KEY_NAME
+# What identifies the entry KB 4501072 means; any other entry under that name is left alone.
+WINSOCK_FIX_APP_FULL_PATHS: Final = (r"C:\Windows\System32\svchost.exe", r"C:\Windows\system32\svchost.exe")
+WINSOCK_FIX_LSP_CATEGORIES: Final = 0x40000000
 # The fix renames rather than deletes, so the entry can be put back exactly.
 WINSOCK_FIX_RENAMED_NAME: Final = WINSOCK_FIX_KEY_NAME + ".vipctl-disabled"
 WINSOCK_FIX_RENAMED_KEY: Final = WINSOCK_FIX_PARENT + "\\" + WINSOCK_FIX_RENAMED_NAME

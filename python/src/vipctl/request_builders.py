@@ -87,8 +87,13 @@ class BuiltRequest:
     writes: tuple[WriteSpec, ...] = ()
 
 
+# Microseconds in the stamp: one site.yml run writes several sets on a host within a second, and
+# rollback restores them newest first by this name, so the order must survive a same-second run.
+BACKUP_STAMP_FORMAT: Final = "%Y%m%dT%H%M%S%fZ"
+
+
 def backup_dir_for(module: str, now: datetime) -> str:
-    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = now.astimezone(UTC).strftime(BACKUP_STAMP_FORMAT)
     return f"{registry_map.DEFAULT_BACKUP_ROOT}\\{stamp}-{module}"
 
 
@@ -135,7 +140,7 @@ def rds_request(rds: RdsIpVirtualization, *, check: bool, backup_dir: str) -> Bu
         *_facts_and_support(),
         _rds_policy_get(),
         _op("tsvip_get", TSVIP),
-        _registry_get(WINSOCK_KEY, registry_map.WINSOCK_FIX_KEY, []),
+        _registry_get(WINSOCK_KEY, registry_map.WINSOCK_FIX_KEY, ["AppFullPath", "PermittedLspCategories"]),
     ]
     writes: list[WriteSpec] = []
     if rds.install_role:
@@ -143,7 +148,22 @@ def rds_request(rds: RdsIpVirtualization, *, check: bool, backup_dir: str) -> Bu
         writes.append(WriteSpec(WRITE_ROLE, FEATURE_RDS, FEATURE_TARGET))
     if rds.enabled and rds.winsock_fix == "auto":
         # Renamed, not deleted, so rollback restores it; skipped when already renamed or never there.
-        when = [*winsock_fix_conditions(FACTS), _cond(WINSOCK_KEY, ["exists"], "in", [True])]
+        when = [
+            *winsock_fix_conditions(FACTS),
+            _cond(WINSOCK_KEY, ["exists"], "in", [True]),
+            _cond(
+                WINSOCK_KEY,
+                ["values", "AppFullPath", "value"],
+                "in",
+                list(registry_map.WINSOCK_FIX_APP_FULL_PATHS),
+            ),
+            _cond(
+                WINSOCK_KEY,
+                ["values", "PermittedLspCategories", "value"],
+                "in",
+                [registry_map.WINSOCK_FIX_LSP_CATEGORIES],
+            ),
+        ]
         ops.append(
             _op(
                 "registry_rename_key",

@@ -111,7 +111,16 @@ def test_auto_infers_loopback_from_one_session_even_if_others_got_the_vip() -> N
     ("settings", "session", "requested", "expected"),
     [
         (ROLLED_OUT, USER, Requested.LOOPBACK, ("127.0.0.3",)),
-        (EffectiveSettings.create(ms_loopback_virtualization=True), USER, Requested.LOOPBACK, ("127.0.0.3",)),
+        # Microsoft loopback virtualization rewrites only processes RD IP Virtualization covers
+        (
+            EffectiveSettings.create(
+                ms_loopback_virtualization=True, rds_ip_active=True, rds_ip_per_program=False
+            ),
+            USER,
+            Requested.LOOPBACK,
+            ("127.0.0.3",),
+        ),
+        (EffectiveSettings.create(ms_loopback_virtualization=True), USER, Requested.LOOPBACK, ("127.0.0.1",)),
         (EffectiveSettings(), USER, Requested.LOOPBACK, ("127.0.0.1",)),
         # both features, VIP leased: the VIP wins unless PreferLoopback lists the program
         (

@@ -71,7 +71,11 @@ class FakeHost:
         # A stock 2019/2022 image has the Winsock catalog entry, unless a test says it was renamed.
         if registry_map.WINSOCK_FIX_RENAMED_KEY not in self.registry:
             self.registry.setdefault(
-                registry_map.WINSOCK_FIX_KEY, {"AppFullPath": _sz(r"C:\Windows\System32\svchost.exe")}
+                registry_map.WINSOCK_FIX_KEY,
+                {
+                    "AppFullPath": _sz(r"C:\Windows\System32\svchost.exe"),
+                    "PermittedLspCategories": dword(registry_map.WINSOCK_FIX_LSP_CATEGORIES),
+                },
             )
 
     # ---- the runner ----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ def test_enables_policy_renames_winsock_key_and_needs_reboot() -> None:
     assert len(host.requests) == 1
     assert (
         host.requests[0]["backup_dir"]
-        == registry_map.DEFAULT_BACKUP_ROOT + r"\20261126T120000Z-rds_ip_virtualization"
+        == registry_map.DEFAULT_BACKUP_ROOT + r"\20261126T120000000000Z-rds_ip_virtualization"
     )
     assert result.changed and not result.failed and result.reboot_required
     assert host.registry[registry_map.RDS_POLICY_KEY]["EnableVirtualIP"] == dword(1)
@@ -135,3 +135,16 @@ def test_server_2025_warns_unconfirmed() -> None:
     host.facts.update(build_number=26100, current_build="26100")
     result = run_rds_ip_virtualization(PARAMS, check=True, runner=host, now=NOW)
     assert any("UNCONFIRMED" in w for w in result.warnings)
+
+
+def test_a_catalog_entry_unlike_kb_4501072_is_left_alone_with_a_warning() -> None:
+    foreign = {
+        "AppFullPath": {"type": "REG_SZ", "value": r"C:\Vendor\agent.exe"},
+        "PermittedLspCategories": dword(1),
+    }
+    host = FakeHost(registry={registry_map.WINSOCK_FIX_KEY: foreign})
+    result = run_rds_ip_virtualization(PARAMS, check=False, runner=host, now=NOW)
+    assert not result.failed
+    assert registry_map.WINSOCK_FIX_KEY in host.registry
+    assert registry_map.WINSOCK_FIX_RENAMED_KEY not in host.registry
+    assert any("KB 4501072" in w and "left alone" in w for w in result.warnings)

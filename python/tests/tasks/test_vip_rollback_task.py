@@ -61,11 +61,12 @@ def marker(set_name: str) -> str:
     return f"HKLM_SOFTWARE_vipctl.rolled-back.{set_name}.reg"
 
 
+PREFER_SET = "20261126T120502000000Z-citrix_prefer_loopback"
 SETS = [
-    ("20261126T120502Z-citrix_prefer_loopback", [REG]),
-    ("20261126T120501Z-rds_ip_virtualization", ["HKLM_SOFTWARE_Policies_x.reg", "notes.txt"]),
-    ("20261126T120000Z-citrix_virtual_loopback", [POLICY]),
-    ("20261125T090000Z-rds_ip_virtualization", ["HKLM_SOFTWARE_Policies_x.reg"]),
+    ("20261126T120502000000Z-citrix_prefer_loopback", [REG]),
+    ("20261126T120501000000Z-rds_ip_virtualization", ["HKLM_SOFTWARE_Policies_x.reg", "notes.txt"]),
+    ("20261126T120000000000Z-citrix_virtual_loopback", [POLICY]),
+    ("20261125T090000000000Z-rds_ip_virtualization", ["HKLM_SOFTWARE_Policies_x.reg"]),
     ("not-a-vipctl-folder", ["HKLM_SOFTWARE_Policies_x.reg"]),
 ]
 
@@ -84,14 +85,17 @@ def test_default_restores_the_newest_set_in_two_round_trips() -> None:
     assert listing["ops"] == [{"op": "backup_list", "id": "list", "root": ROOT}]
     assert listing["backup_dir"] is None
     assert restore["check"] is False
-    assert restore["backup_dir"] == f"{ROOT}\\20261126T130000Z-vip_rollback"
+    assert restore["backup_dir"] == f"{ROOT}\\20261126T130000000000Z-vip_rollback"
     ops = [(op["op"], op.get("file") or op.get("path")) for op in restore["ops"]]
     assert ops == [
-        ("registry_restore", f"{ROOT}\\20261126T120502Z-citrix_prefer_loopback\\{REG}"),
-        ("registry_set", "HKLM\\SOFTWARE\\vipctl.rolled-back.20261126T120502Z-citrix_prefer_loopback"),
-        ("registry_restore", f"{restore['backup_dir']}\\{marker('20261126T120502Z-citrix_prefer_loopback')}"),
+        ("registry_restore", f"{ROOT}\\20261126T120502000000Z-citrix_prefer_loopback\\{REG}"),
+        ("registry_set", "HKLM\\SOFTWARE\\vipctl.rolled-back.20261126T120502000000Z-citrix_prefer_loopback"),
+        (
+            "registry_restore",
+            f"{restore['backup_dir']}\\{marker('20261126T120502000000Z-citrix_prefer_loopback')}",
+        ),
     ]
-    assert [s["name"] for s in result.data["sets"]] == ["20261126T120502Z-citrix_prefer_loopback"]
+    assert [s["name"] for s in result.data["sets"]] == ["20261126T120502000000Z-citrix_prefer_loopback"]
 
 
 def test_since_restores_newer_sets_newest_first_and_each_file_by_its_kind() -> None:
@@ -100,9 +104,9 @@ def test_since_restores_newer_sets_newest_first_and_each_file_by_its_kind() -> N
     assert result.changed and result.msg.startswith("restored 3 backup set(s), 3 file(s)")
     restore = host.requests[1]
     assert files_restored(restore) == [
-        "20261126T120502Z-citrix_prefer_loopback",
-        "20261126T120501Z-rds_ip_virtualization",
-        "20261126T120000Z-citrix_virtual_loopback",
+        "20261126T120502000000Z-citrix_prefer_loopback",
+        "20261126T120501000000Z-rds_ip_virtualization",
+        "20261126T120000000000Z-citrix_virtual_loopback",
     ]
     kinds = {
         op["file"].rsplit("\\", 1)[-1]: op["op"] for op in restore["ops"] if op["id"].startswith("restore_")
@@ -116,17 +120,20 @@ def test_since_restores_newer_sets_newest_first_and_each_file_by_its_kind() -> N
 
 
 def test_sets_an_earlier_rollback_restored_are_skipped() -> None:
-    done = ("20261126T130000Z-vip_rollback", [marker("20261126T120502Z-citrix_prefer_loopback").lower()])
+    done = (
+        "20261126T130000000000Z-vip_rollback",
+        [marker("20261126T120502000000Z-citrix_prefer_loopback").lower()],
+    )
     host = ScriptedHost([done, *SETS])
     result = run_vip_rollback({}, check=False, runner=host, now=NOW)
-    assert files_restored(host.requests[1]) == ["20261126T120501Z-rds_ip_virtualization"]
+    assert files_restored(host.requests[1]) == ["20261126T120501000000Z-rds_ip_virtualization"]
     assert result.changed
 
     host = ScriptedHost([done, *SETS[:1]])
     result = run_vip_rollback({"since": "2026-11-26T12:00:00Z"}, check=False, runner=host, now=NOW)
     assert result.changed is False and result.failed is False
     assert result.msg.startswith("nothing to restore")
-    assert result.data["already_restored"] == ["20261126T120502Z-citrix_prefer_loopback"]
+    assert result.data["already_restored"] == ["20261126T120502000000Z-citrix_prefer_loopback"]
     assert len(host.requests) == 1
 
 
@@ -141,11 +148,14 @@ def test_check_mode_lists_what_would_be_restored_and_sends_no_restore() -> None:
 
 def test_named_sets_are_restored_newest_first_and_an_unknown_name_fails_before_any_restore() -> None:
     host = ScriptedHost(SETS)
-    names = ["20261125T090000Z-rds_ip_virtualization", f"{ROOT}\\20261126T120502Z-citrix_prefer_loopback"]
+    names = [
+        "20261125T090000000000Z-rds_ip_virtualization",
+        f"{ROOT}\\20261126T120502000000Z-citrix_prefer_loopback",
+    ]
     run_vip_rollback({"sets": names}, check=False, runner=host, now=NOW)
     assert files_restored(host.requests[1]) == [
-        "20261126T120502Z-citrix_prefer_loopback",
-        "20261125T090000Z-rds_ip_virtualization",
+        "20261126T120502000000Z-citrix_prefer_loopback",
+        "20261125T090000000000Z-rds_ip_virtualization",
     ]
     host = ScriptedHost(SETS)
     result = run_vip_rollback({"sets": ["20200101T000000Z-nope"]}, check=False, runner=host, now=NOW)
@@ -171,8 +181,8 @@ def test_a_failed_restore_fails_and_reports_what_already_changed() -> None:
     ("params", "field"),
     [
         ({"since": "last tuesday"}, "since"),
-        ({"since": "2026-11-26", "sets": ["20261126T120502Z-x"]}, "since"),
-        ({"sets": "20261126T120502Z-x"}, "sets"),
+        ({"since": "2026-11-26", "sets": ["20261126T120502000000Z-x"]}, "since"),
+        ({"sets": "20261126T120502000000Z-x"}, "sets"),
         ({"backup_root": "relative\\dir"}, "backup_root"),
     ],
 )

@@ -53,7 +53,22 @@ class ConnectionRunner:
         rc, stdout, stderr = self._connection.exec_command(
             command, in_data=bootstrap.stdin_frame(dict(request))
         )
-        return decode_output(self._host, rc, stdout, stderr)
+        try:
+            return decode_output(self._host, rc, stdout, stderr)
+        except ExecutorTransportError as exc:
+            # The host's stderr is quoted back to the user; it must never carry the password.
+            raise ExecutorTransportError(redact(str(exc), self._password())) from None
+
+    def _password(self) -> str | None:
+        try:
+            value = self._connection.get_option("remote_password")
+        except Exception:  # connection plugins without that option, or not loaded yet
+            return None
+        return str(value) if value else None
+
+
+def redact(text: str, secret: str | None) -> str:
+    return text.replace(secret, "********") if secret else text
 
 
 def decode_output(host: str, rc: int, stdout: bytes, stderr: bytes) -> Mapping[str, Any]:

@@ -95,7 +95,9 @@ def expected_address(
             )
         if citrix:
             return Expectation((citrix_loopback_address(session_id),), "Citrix virtual loopback lists it")
-        if settings.ms_loopback_virtualization:
+        # Loopback virtualization is part of RD IP Virtualization: its Winsock hook only rewrites
+        # binds of the processes it virtualizes (per session, or listed per program).
+        if rds and settings.ms_loopback_virtualization:
             return Expectation((microsoft_loopback_address(session_id),), "Microsoft loopback virtualization")
         return _unchanged(requested, server_ips, "not virtualized: no loopback feature applies to it")
     if rds and vip:

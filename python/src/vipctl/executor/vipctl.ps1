@@ -336,6 +336,22 @@ function Get-BackupFile([string]$Name) {
     return [System.IO.Path]::Combine($script:BackupDir, $Name)
 }
 
+function Get-TopmostMissingKey([string]$SubKey) {
+    # For a key that does not exist: the highest of its ancestors that does not exist either (the
+    # key itself when its parent exists). Everything above it existed before and must survive.
+    $missing = $SubKey
+    $cut = $missing.LastIndexOf('\')
+    while ($cut -gt 0) {
+        $parent = $missing.Substring(0, $cut)
+        if (Test-RegistryKey $parent) {
+            break
+        }
+        $missing = $parent
+        $cut = $missing.LastIndexOf('\')
+    }
+    return $missing
+}
+
 function Backup-RegistryKey([string]$SubKey) {
     # Called just before the first write to a key; returns the backup file or $null.
     if ($null -eq $script:BackupDir) {
@@ -349,8 +365,10 @@ function Backup-RegistryKey([string]$SubKey) {
     $file = Get-BackupFile (($display -replace '[\\ ]', '_') + '.reg')
     $key = Open-RegistryKey $SubKey $false
     if ($null -eq $key) {
-        # Restoring this file deletes the key, which is exactly the state before.
-        $text = "Windows Registry Editor Version 5.00`r`n`r`n[-HKEY_LOCAL_MACHINE\$SubKey]`r`n"
+        # The write creates every missing level, so restoring this file deletes the topmost of
+        # them, which is exactly the state before; the name stays that of the key written.
+        $root = Get-TopmostMissingKey $SubKey
+        $text = "Windows Registry Editor Version 5.00`r`n`r`n[-HKEY_LOCAL_MACHINE\$root]`r`n"
         [System.IO.File]::WriteAllText($file, $text, [System.Text.Encoding]::Unicode)
     }
     else {

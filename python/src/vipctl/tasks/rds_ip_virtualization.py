@@ -13,6 +13,7 @@ from vipctl.request_builders import (
     TSVIP,
     WINSOCK_KEY,
     WRITE_TSVIP,
+    WRITE_WINSOCK,
     backup_dir_for,
     rds_request,
 )
@@ -56,6 +57,16 @@ def run_rds_ip_virtualization(
     ):
         warnings.append(
             "winsock_fix: skip on a build that needs it (KB 4501072): sessions may not get virtual IPs"
+        )
+    if (
+        WRITE_WINSOCK in response.by_id
+        and response.result(WRITE_WINSOCK).get("skipped")
+        and verdict.needs_winsock_fix
+        and response.data(WINSOCK_KEY).get("exists")
+    ):
+        warnings.append(
+            "the Winsock catalog entry 2C69D9F1 does not look like the one KB 4501072 describes "
+            "(AppFullPath svchost.exe, PermittedLspCategories 0x40000000): left alone, check it by hand"
         )
     if WRITE_TSVIP in response.by_id and response.result(WRITE_TSVIP).get("skipped"):
         warnings.append(

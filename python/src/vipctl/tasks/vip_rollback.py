@@ -23,17 +23,17 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from vipctl import registry_map
-from vipctl.request_builders import new_request
+from vipctl.request_builders import BACKUP_STAMP_FORMAT, new_request
 from vipctl.settings import SettingsError
 from vipctl.tasks.common import Response, Runner, TaskResult, failed_result, utc_now
 
 MODULE: Final = "vip_rollback"
 LIST: Final = "list"
-STAMP_FORMAT: Final = "%Y%m%dT%H%M%SZ"
+STAMP_FORMAT: Final = BACKUP_STAMP_FORMAT
 MARKER_KEY_PREFIX: Final = "HKLM\\SOFTWARE\\vipctl.rolled-back."
 MARKER_VALUE: Final = "RestoredSet"
 # Set folders are named `<UTC stamp>-<module>` (request_builders.backup_dir_for).
-_SET_NAME = re.compile(r"^(\d{8}T\d{6}Z)-(.+)$")
+_SET_NAME = re.compile(r"^(\d{8}T\d{12}Z)-(.+)$")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from vipctl.request_builders import (
     SESSIONS,
     TSVIP,
     WINSOCK_KEY,
+    WINSOCK_RENAMED,
     status_request,
 )
 from vipctl.settings import parse_status_query
@@ -36,8 +37,11 @@ ADMIN_SESSION_REASON: Final = "/admin sessions are never virtualized"
 def _winsock_state(verdict: HostVerdict, response: Response) -> str:
     if not verdict.needs_winsock_fix:
         return "not_applicable"
-    # The catalog entry gone (renamed by vipctl or removed by hand) is what the fix achieves.
-    return "needed" if response.data(WINSOCK_KEY).get("exists") else "applied"
+    if response.data(WINSOCK_KEY).get("exists"):
+        return "needed"
+    # Renamed by vipctl (rollback can put it back), or simply not there (removed by hand, or an
+    # image that never had it): both leave IP virtualization free to work.
+    return "applied" if response.data(WINSOCK_RENAMED).get("exists") else "absent"
 
 
 def _sessions(response: Response, rds: Mapping[str, EffectiveValue]) -> list[dict[str, Any]]:

@@ -43,7 +43,7 @@ GOOD_ARGS: dict[str, dict[str, Any]] = {
 }
 SECRET = "Sup3r-Secret-Pa55!"
 # The one backup set the canned host has, so vip_rollback finds something to restore.
-CANNED_SET = "20261126T120001Z-rds_ip_virtualization"
+CANNED_SET = "20261126T120001000000Z-rds_ip_virtualization"
 CANNED_BACKUP = "HKLM_SOFTWARE_Policies_Microsoft_Windows_NT_Terminal_Services_TSAppSrv_VirtualIP.reg"
 
 # What a Windows Server 2022 RD Session Host with a Citrix VDA reports about itself.

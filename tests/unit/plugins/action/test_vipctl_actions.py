@@ -161,3 +161,26 @@ def test_a_response_that_is_not_json_fails_the_task(make_action: ActionFactory) 
     assert "rdsh01" in result["msg"]
     assert "the executor could not start" in result["msg"]
     assert len(run.connection.calls) == 1
+
+
+def test_executor_stderr_is_quoted_without_the_password() -> None:
+    from vipctl.ansible_glue.connection_runner import ConnectionRunner, ExecutorTransportError
+
+    class Leaky:
+        _load_name = "ansible.builtin.winrm"
+
+        class _shell:
+            @staticmethod
+            def _encode_script(*_: object, **__: object) -> str:
+                return "PowerShell -EncodedCommand x"
+
+        def get_option(self, name: str) -> str:
+            return "Sup3r-Secret!" if name == "remote_password" else ""
+
+        def exec_command(self, *_: object, **__: object) -> tuple[int, bytes, bytes]:
+            return 1, b"", b"logon failed for vipadmin with Sup3r-Secret!"
+
+    runner = ConnectionRunner(Leaky(), "vda01")
+    with pytest.raises(ExecutorTransportError) as caught:
+        runner({"v": 1, "check": True, "backup_dir": None, "ops": []})
+    assert "Sup3r-Secret!" not in str(caught.value) and "********" in str(caught.value)

@@ -1,7 +1,9 @@
-"""`vipctl apply`: plan in check mode, show the diff, ask, then write (controllers first).
+"""`vipctl apply`: plan in check mode, show the diff, ask, then write.
 
-The order is the playbooks': the Citrix policy on the Delivery Controllers, then on each session
-host RD IP Virtualization and PreferLoopback last. Only hosts whose plan has changes are written.
+The order is `vipctl.plan.feature_order`: when enabling, RD IP Virtualization, the Citrix policy
+(Delivery Controllers first, so VDAs can receive it), PreferLoopback last; when anything is being
+turned off, the reverse: PreferLoopback first, the controllers last. Only hosts whose plan has
+changes are written.
 """
 
 from __future__ import annotations
@@ -15,25 +17,55 @@ from vipctl.cli.jobs import Step, steps_work
 from vipctl.cli.output import first_line, host_problem, host_summary, summary_line, table
 from vipctl.cli.targets import RDSH, VDAS, Target
 from vipctl.desired_state import DesiredState, DesiredStateError
+from vipctl.plan import FEATURE_LOOPBACK, FEATURE_PREFER, FEATURE_RDS, Desired, feature_order, is_enabling
+from vipctl.settings import parse_citrix_loopback_policy, parse_prefer_loopback, parse_rds_ip_virtualization
 
 HEADERS = ("HOST", "MODULE", "RESULT", "DETAIL")
 
 
+def enabling(desired: DesiredState) -> bool:
+    """False when the desired state turns any feature off (the settings parsers validate it too)."""
+
+    def parsed(parse: Any, params: dict[str, Any] | None) -> Any:
+        return None if params is None else parse(params)
+
+    return is_enabling(
+        Desired(
+            rds=parsed(parse_rds_ip_virtualization, desired.rds_ip_virtualization),
+            loopback=parsed(parse_citrix_loopback_policy, desired.citrix_virtual_loopback),
+            prefer=parsed(parse_prefer_loopback, desired.prefer_loopback),
+        )
+    )
+
+
 def apply_plan(desired: DesiredState) -> Any:
-    def plan(target: Target) -> list[Step]:
-        steps: list[Step] = []
+    params = {
+        FEATURE_RDS: desired.rds_ip_virtualization,
+        FEATURE_LOOPBACK: desired.citrix_virtual_loopback,
+        FEATURE_PREFER: desired.prefer_loopback,
+    }
+    order = feature_order(enabling(desired))
+
+    def wanted(feature: str, target: Target) -> bool:
+        if feature == FEATURE_LOOPBACK:
+            return target.is_controller
         if target.is_controller:
-            if desired.citrix_virtual_loopback is not None:
-                steps.append(Step("citrix_virtual_loopback", desired.citrix_virtual_loopback))
-            return steps
-        if desired.rds_ip_virtualization is not None and RDSH in target.groups:
-            steps.append(Step("rds_ip_virtualization", desired.rds_ip_virtualization))
-        # PreferLoopback goes last: it presumes both features are in place.
-        if desired.prefer_loopback is not None and VDAS in target.groups:
-            steps.append(Step("citrix_prefer_loopback", desired.prefer_loopback))
-        return steps
+            return False
+        return (RDSH if feature == FEATURE_RDS else VDAS) in target.groups
+
+    def plan(target: Target) -> list[Step]:
+        return [
+            Step(feature, values)
+            for feature in order
+            if (values := params[feature]) is not None and wanted(feature, target)
+        ]
 
     return plan
+
+
+def controllers_first(desired: DesiredState) -> bool:
+    """VDAs receive the policy from their controllers: write it first when enabling, last otherwise."""
+    return enabling(desired)
 
 
 def _state(result: dict[str, Any], check: bool) -> str:
@@ -118,9 +150,14 @@ def run(ctx: Context) -> Outcome:
         document["summary"] = host_summary(planned)
         return Outcome(document, "Nothing applied.", exit_codes.OK if not plan_errors else exit_codes.ERRORS)
     writes = [t for t in active if t.name in pending]
-    # Controllers first: VDAs receive the Citrix policy from them at their next refresh.
-    records = ctx.run(steps_work(plan, check=False), [t for t in writes if t.is_controller], "controllers")
-    records += ctx.run(steps_work(plan, check=False), [t for t in writes if not t.is_controller])
+    controllers = [t for t in writes if t.is_controller]
+    session_hosts = [t for t in writes if not t.is_controller]
+    if controllers_first(ctx.desired):
+        records = ctx.run(steps_work(plan, check=False), controllers, "controllers")
+        records += ctx.run(steps_work(plan, check=False), session_hosts)
+    else:
+        records = ctx.run(steps_work(plan, check=False), session_hosts)
+        records += ctx.run(steps_work(plan, check=False), controllers, "controllers")
     summary = host_summary(records)
     summary["plan_failed_hosts"] = [r["host"] for r in planned if not r["ok"]]
     document.update(hosts=records, summary=summary)

@@ -44,14 +44,20 @@ def _value_line(name: str, value: RegValue) -> str:
     return out
 
 
+def deletion_text(parts: list[str]) -> str:
+    """A .reg file whose import deletes the key `parts` and its tree: `[-path]` and nothing else.
+
+    Not something reg.exe writes: the executor's own file for "this key did not exist"."""
+    return f"{HEADER}\r\n\r\n[-{export_path(parts)}]\r\n"
+
+
 def export_text(registry: Registry, path: str) -> str:
     """The text of `reg export <path>`; a missing key gives the deletion form `[-path]`."""
     parts = split_path(path)
     registry.check_access(parts, subtree=True)
     key = registry.find(parts)
     if key is None:
-        # Not something reg.exe writes: the executor's own file for "this key did not exist".
-        return f"{HEADER}\r\n\r\n[-{export_path(parts)}]\r\n"
+        return deletion_text(parts)
     lines = [HEADER]
 
     def visit(node: RegKey, node_parts: list[str]) -> None:
@@ -64,8 +70,13 @@ def export_text(registry: Registry, path: str) -> str:
     return "\r\n".join(lines) + "\r\n\r\n"
 
 
+def encode_reg_file(text: str) -> bytes:
+    """Bytes as `reg export` stores them: UTF-16LE with a BOM."""
+    return _BOM + text.encode("utf-16-le")
+
+
 def export_bytes(registry: Registry, path: str) -> bytes:
-    return _BOM + export_text(registry, path).encode("utf-16-le")
+    return encode_reg_file(export_text(registry, path))
 
 
 def decode_reg_file(data: bytes) -> str:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from vipctl.sim.model.regfile import export_bytes
+from vipctl.sim.model.regfile import deletion_text, encode_reg_file, export_bytes
 from vipctl.sim.model.registry import display_path
 
 if TYPE_CHECKING:
@@ -32,15 +32,32 @@ class OpContext:
         return not self.check
 
     def backup_registry_key(self, parts: list[str]) -> str | None:
-        """`reg export` the key before its first write in this request; the file path, or None."""
+        """`reg export` the key before its first write in this request; the file path, or None.
+
+        A missing key is saved as the deletion of its topmost missing ancestor (see `_topmost_missing`)."""
         if self.check or self.backup_dir is None:
             return None
         path = display_path(parts)
         if path.lower() in self._backed_up:
             return self._backed_up[path.lower()]
         file = self.backup_dir.rstrip("\\") + "\\" + path.replace("\\", "_").replace(" ", "_") + ".reg"
-        self.host.files.write(file, export_bytes(self.host.registry, path))
+        # exists() is the access check, as opening the key is in the executor.
+        if self.host.registry.exists(parts):
+            content = export_bytes(self.host.registry, path)
+        else:
+            content = encode_reg_file(deletion_text(self._topmost_missing(parts)))
+        self.host.files.write(file, content)
         return self._remember(path.lower(), file)
+
+    def _topmost_missing(self, parts: list[str]) -> list[str]:
+        """The highest missing key on the way to the missing key `parts` (`parts` itself at the least).
+
+        A write creates every missing level, so restoring must delete from there to undo it all;
+        any key above it existed before and must survive the restore."""
+        top = len(parts)
+        while top > 1 and not self.host.registry.exists(parts[: top - 1]):
+            top -= 1
+        return parts[:top]
 
     def backup_json(self, file_stem: str, content: dict[str, Any]) -> str | None:
         """Save `content` as `<backup_dir>/<file_stem>.json`, once per request per file."""
