@@ -88,7 +88,8 @@ def test_rollback_check_mode_lists_and_changes_nothing(farm: SimFarm) -> None:
     assert check.rc == 0, check.stdout + check.stderr
     result = check.results("Restore everything backed up since the rollout began, newest first")["vda2022-01"]
     assert result["changed"] is True
-    assert [s["module"] for s in result["sets"]] == ["rds_ip_virtualization"]
+    # Newest first: the desired state enables PreferLoopback, which the rollout writes last.
+    assert [s["module"] for s in result["sets"]] == ["citrix_prefer_loopback", "rds_ip_virtualization"]
     assert "would be restored" in check.stdout
     assert farm_state(farm) == rolled_out
     assert farm.snapshot("vda2022-01")["files"] == files
