@@ -101,6 +101,8 @@ def test_reset_mid_conversation_is_unreachable_and_the_transport_recovers(served
         error = raised(transport, FACTS)
         assert type(error) is HostUnreachable, repr(error)
         assert str(error).startswith(f"{NAME}: ")
+        # The command had started: resending could repeat a write, so the error says so.
+        assert error.retryable is False
         served.server.clear_faults(NAME)
         # The broken shell was dropped; the next run opens a new one.
         assert transport.run(FACTS).ok

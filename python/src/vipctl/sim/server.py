@@ -281,6 +281,9 @@ class SimServer:
         finally:
             with contextlib.suppress(Exception):
                 writer.close()
+                # Wait for the socket to really close: stop() ends the loop right after, and an
+                # unawaited close would leave the socket to the garbage collector.
+                await asyncio.wait_for(writer.wait_closed(), timeout=1)
 
     def _count(self, entry: _HostState, status: int) -> None:
         with entry.lock:

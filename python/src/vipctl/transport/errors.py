@@ -37,6 +37,11 @@ class TransportError(ExecutorError):
         # The base prefixes the host and keeps `detail`.
         super().__init__(detail, host=host)
 
+    def after_send(self) -> TransportError:
+        """The same failure once the request may have reached the host: never safe to resend."""
+        self.retryable = False  # type: ignore[misc]  # per instance, overriding the class default
+        return self
+
 
 class AuthenticationFailed(TransportError):
     kind = "authentication_failed"

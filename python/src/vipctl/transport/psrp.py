@@ -112,9 +112,10 @@ class PsrpTransport:
             except Exception as error:
                 # The pool's state is unknown after a transport failure: start afresh next time.
                 self._discard()
+                # The script may have started on the host: the failure is never safe to resend.
                 raise map_exception(
                     error, host=self.settings.name, secrets=[self.settings.password]
-                ) from None
+                ).after_send() from None
         return decode_response(stdout, exit_code, host=self.settings.name)
 
     def _invoke(self, pool: RunspacePool, request: dict[str, Any]) -> tuple[str, int]:

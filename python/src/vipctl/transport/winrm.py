@@ -133,7 +133,7 @@ class WinrmTransport:
                 raise
             except Exception as error:
                 # From here on the request may have run: fail, never resend.
-                mapped = self._mapped(error)
+                mapped = self._mapped(error).after_send()
                 self._discard(polite=not isinstance(mapped, HostUnreachable | TransportTimeout))
                 raise mapped from None
             # The output is in hand; a failed cleanup only leaves a finished command behind.
