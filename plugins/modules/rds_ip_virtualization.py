@@ -45,7 +45,7 @@ options:
     description:
       - The network adapter whose DHCP scope leases the addresses.
       - With I(method=policy) a CIDR that contains the adapter's address, for example C(192.0.2.0/24).
-      - With I(method=wmi) the adapter's MAC address, for example C(00-15-5D-01-02-03).
+      - With I(method=wmi) the adapter's MAC address, for example C(00:15:5D:01:02:03); other spellings are accepted and normalised.
       - Left as it is when omitted.
     type: str
   fallback_to_server_ip:

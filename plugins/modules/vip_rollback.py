@@ -9,9 +9,10 @@ short_description: Restore the backups the vipctl modules made, newest first, ex
 version_added: 0.1.0
 description:
   - Every vipctl module call that changes a host first saves what it changes into its own backup
-    set, a folder C(<backup_root>\<UTC time stamp>-<module>) holding C(reg export) files and Citrix
-    policy JSON files. This module puts chosen sets back, newest first, so the registry and the
-    Citrix policies return exactly to what they were before the oldest chosen set was made.
+    set, a folder C(<backup_root>\<UTC time stamp>-<module>) holding C(reg export) files, Citrix
+    policy JSON files and C(tsvip.json) (the C(Win32_TSVirtualIP) values before). This module puts
+    chosen sets back, newest first, so the registry, the Citrix policies and the WMI settings return
+    to what they were before the oldest chosen set was made.
   - Which sets, by the options I(since) and I(sets) (at most one of them); with neither, the newest
     set not yet restored (run again to step one module call further back).
   - A C(.reg) file is restored by deleting the key's tree and importing the file; a Citrix policy
@@ -26,8 +27,11 @@ description:
     can name them, and the executor takes no file names from an earlier op's answer.
   - The restore itself is not backed up, so it cannot be undone with this module; running the
     rollout again gets the settings back.
-  - Settings behind WMI (C(Win32_TSVirtualIP)) are restored through their registry store, which
-    takes effect like any change there (the next restart of the service or host).
+  - Settings behind WMI (C(Win32_TSVirtualIP)) are put back through the same WMI C(Set*) methods
+    that changed them, never by writing their registry store; a setting now under group policy
+    fails the restore (change the policy instead). WMI can select a network adapter but not
+    unselect one, so an adapter selected by the rollout where none was before stays selected, with
+    a warning.
 extends_documentation_fragment:
   - vipctl.farm.common
 options:
@@ -35,7 +39,8 @@ options:
     description:
       - Restore every set made at or after this time that has not been restored yet, newest first.
       - An ISO 8601 time, such as C(2026-11-26T12:00:00Z) or C(2026-11-26T13:00:00+01:00); without a
-        zone it is UTC. Set folders are named by whole UTC seconds, so the second of I(since) counts.
+        zone it is UTC. Set folders are stamped to the microsecond, so several module calls within
+        one second still restore in the reverse of the order they ran.
       - Mutually exclusive with I(sets).
     type: str
   sets:

@@ -59,6 +59,7 @@ def test_build_request_accepts_every_op_in_minimal_form() -> None:
         "backup_list": {"root": r"C:\b"},
         "tsvip_get": {},
         "tsvip_set": {"properties": {"VirtualIPActive": 1, "ProgramList": ["a.exe"]}},
+        "tsvip_restore": {"file": r"C:\b\tsvip.json"},
         "citrix_policy_get": {"name": "VIP", "scope": "site"},
         "citrix_policy_set": {"name": "VIP", "scope": "ad_gpo", "gpo": "Farm GPO", "state": "absent"},
         "citrix_policy_restore": {"file": r"C:\b\citrix_policy_VIP.json"},

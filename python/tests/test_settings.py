@@ -99,7 +99,7 @@ def test_bad_cidr(bad: object) -> None:
     "spelling", ["00:15:5d:01:02:0a", "00-15-5D-01-02-0A", "00155d01020a", "0015.5d01.020a"]
 )
 def test_mac_is_normalised(spelling: str) -> None:
-    assert parse_mac("adapter", spelling) == "00-15-5D-01-02-0A"
+    assert parse_mac("adapter", spelling) == "00:15:5D:01:02:0A"
 
 
 @pytest.mark.parametrize(
@@ -150,7 +150,7 @@ def test_rds_full_policy_settings() -> None:
 def test_rds_wmi_adapter_is_a_normalised_mac() -> None:
     assert (
         parse_rds_ip_virtualization({"method": "wmi", "adapter": "aa:bb:cc:dd:ee:ff"}).adapter
-        == "AA-BB-CC-DD-EE-FF"
+        == "AA:BB:CC:DD:EE:FF"
     )
 
 

@@ -99,7 +99,7 @@ def test_reset_mid_conversation_is_unreachable_and_the_transport_recovers(served
         # One more request is answered (the command starts), the next connection is dropped.
         served.server.set_faults(NAME, {"reset_after": 1})
         error = raised(transport, FACTS)
-        assert type(error) is HostUnreachable, repr(error)
+        assert error.__class__ is HostUnreachable, repr(error)
         assert str(error).startswith(f"{NAME}: ")
         # The command had started: resending could repeat a write, so the error says so.
         assert error.retryable is False
@@ -112,7 +112,7 @@ def test_http_500_is_a_protocol_error(served: Served) -> None:
     with served.transport() as transport:
         served.server.set_faults(NAME, {"http_500": True})
         error = raised(transport, FACTS)
-    assert type(error) is ProtocolError, repr(error)
+    assert error.__class__ is ProtocolError, repr(error)
     assert "HTTP 500" in str(error)
 
 
@@ -120,7 +120,7 @@ def test_http_401_is_an_authentication_failure(served: Served) -> None:
     with served.transport() as transport:
         served.server.set_faults(NAME, {"http_401": True})
         error = raised(transport, FACTS)
-    assert type(error) is AuthenticationFailed, repr(error)
+    assert error.__class__ is AuthenticationFailed, repr(error)
     assert wire_hosts.PASSWORD not in str(error)
 
 
@@ -148,7 +148,7 @@ def test_operation_timeouts_past_the_command_timeout_are_a_transport_timeout(ser
         started = time.monotonic()
         error = raised(transport, FACTS)
         elapsed = time.monotonic() - started
-    assert type(error) is TransportTimeout, repr(error)
+    assert error.__class__ is TransportTimeout, repr(error)
     assert "did not finish within 0.5 s" in str(error)
     # Bounded by the command timeout plus one Receive wait (0.2 s on this server), not hung.
     assert 0.5 <= elapsed < 5
@@ -158,7 +158,7 @@ def test_a_down_host_is_unreachable(served: Served) -> None:
     served.server.set_faults(NAME, {"down": True})
     with served.transport() as transport:
         error = raised(transport, FACTS)
-    assert type(error) is HostUnreachable, repr(error)
+    assert error.__class__ is HostUnreachable, repr(error)
     assert "cannot connect" in str(error)
 
 
@@ -181,7 +181,7 @@ def test_wrong_password_is_an_authentication_failure_without_the_password(served
     wrong = "Wrong-Wire-Pa55!"
     with served.transport(password=wrong) as transport:
         error = raised(transport, FACTS)
-    assert type(error) is AuthenticationFailed, repr(error)
+    assert error.__class__ is AuthenticationFailed, repr(error)
     assert wrong not in str(error)
     assert wire_hosts.PASSWORD not in str(error)
 
@@ -190,7 +190,7 @@ def test_an_untrusted_ca_fails_the_tls_handshake(served: Served) -> None:
     # Validation stays on, but without the simulator's CA nothing vouches for its certificate.
     with served.transport(ca_trust_path=None, retries=2, retry_backoff=0.0) as transport:
         error = raised(transport, FACTS)
-    assert type(error) is TlsHandshakeFailed, repr(error)
+    assert error.__class__ is TlsHandshakeFailed, repr(error)
     assert not error.retryable  # a refused certificate stays refused, so retries are not spent on it
     assert "ca_trust_path" in str(error)
     assert served.requests() == 0  # no HTTP request got past the handshake

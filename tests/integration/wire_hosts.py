@@ -41,7 +41,7 @@ def address(index: int) -> str:
 def free_ports(host: str, count: int) -> list[int]:
     """`count` distinct ports free on `host` right now (held together, so they differ)."""
     with contextlib.ExitStack() as stack:
-        probes = [stack.enter_context(socket.create_server((host, 0))) for _ in range(count)]
+        probes = [stack.enter_context(socket.create_server((host, 0))) for _probe in range(count)]
         return [int(probe.getsockname()[1]) for probe in probes]
 
 

@@ -179,8 +179,11 @@ def test_executor_handles_exactly_the_ops_the_codec_knows() -> None:
     assert handled | {"require"} == set(codec.OP_SPECS)
 
 
-def test_executor_local_tsvip_key_matches_registry_map() -> None:
-    assert f"'{registry_map.RDS_LOCAL_KEY}'" in script_text()
+def test_executor_never_names_the_tsvip_local_store() -> None:
+    # DOMAIN.md section 2: the local store is written only through WMI, so the executor has no
+    # reason to know its key (tsvip_set backs up WMI values, tsvip_restore puts them back by WMI).
+    local = registry_map.RDS_LOCAL_KEY.split("\\", 1)[1].lower()
+    assert local not in script_text().lower()
 
 
 def test_executor_runs_no_request_text_as_code() -> None:

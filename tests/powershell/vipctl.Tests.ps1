@@ -496,3 +496,121 @@ Describe 'vipctl.ps1 contract vector <Name>' -ForEach $vectors {
         }
     }
 }
+
+# ConvertFrom-Json cannot tell ["x"] from "x" once PowerShell unrolls a one-element array, so these
+# checks read the response text itself: a list field must stay a JSON array with one element.
+Describe 'vipctl.ps1 keeps one-element lists as JSON arrays' {
+    BeforeAll {
+        $script:ArrayRoot = 'C:\ProgramData\vipctl\array-checks'
+        $script:ArrayKey = 'HKLM\SOFTWARE\vipctl-vectors\Arrays'
+
+        function Reset-ArrayRoot {
+            if ([System.IO.Directory]::Exists($script:ArrayRoot)) {
+                [System.IO.Directory]::Delete($script:ArrayRoot, $true)
+            }
+        }
+
+        function New-ArrayRequest([object[]]$Ops, $BackupDir) {
+            return @{ v = 1; check = $false; backup_dir = $BackupDir; ops = $Ops }
+        }
+    }
+
+    AfterAll {
+        Reset-ArrayRoot
+        (Open-LocalMachine).DeleteSubKeyTree((Get-SubKey $script:ArrayKey), $false)
+    }
+
+    It 'registry_get and registry_set: subkeys, REG_MULTI_SZ values, changes and backups' {
+        Reset-ArrayRoot
+        $state = @"
+{"$($script:ArrayKey -replace '\\', '\\')": {"One": {"type": "REG_MULTI_SZ", "value": ["only"]}},
+ "$($script:ArrayKey -replace '\\', '\\')\\Only": {}}
+"@ | ConvertFrom-Json
+        Set-RegistryState $state
+        $ops = @(
+            @{ op = 'registry_get'; path = $script:ArrayKey }
+            @{ op = 'registry_set'; path = $script:ArrayKey; values = @(@{ name = 'Two'; state = 'present'; type = 'REG_MULTI_SZ'; value = @('second') }) }
+        )
+        $run = Invoke-Executor (New-ArrayRequest $ops "$script:ArrayRoot\20261126T120000Z-0001")
+        $run.Text | Should -Match '"subkeys":\["Only"\]'
+        $run.Text | Should -Match '"One":\{"type":"REG_MULTI_SZ","value":\["only"\]\}'
+        $run.Text | Should -Match '"changes":\[\{"name":"Two","before":null,"after":\{"type":"REG_MULTI_SZ","value":\["second"\]\}\}\]'
+        $run.Text | Should -Match '"backups":\["[^"]+"\]'
+    }
+
+    It 'backup_list: one set holding one file' {
+        Reset-ArrayRoot
+        $set = Join-Path $script:ArrayRoot '20261126T120000Z-0001'
+        [void][System.IO.Directory]::CreateDirectory($set)
+        [System.IO.File]::WriteAllText((Join-Path $set 'one.reg'), 'x')
+        $run = Invoke-Executor (New-ArrayRequest @(@{ op = 'backup_list'; root = $script:ArrayRoot }) $null)
+        $run.Text | Should -Match '"sets":\[\{"dir":"[^"]+","files":\["one\.reg"\]\}\]'
+    }
+
+    It 'host_facts and net_endpoints: list fields are arrays whatever their length' {
+        $ops = @(
+            @{ op = 'host_facts' }
+            @{ op = 'net_endpoints'; protocols = @('tcp') }
+        )
+        $run = Invoke-Executor (New-ArrayRequest $ops $null)
+        $run.Text | Should -Match '"ip_addresses":\['
+        $run.Text | Should -Match '"list_of_ddcs":\['
+        $run.Text | Should -Match '"endpoints":\['
+        $run.Text | Should -Match '"processes":\['
+    }
+
+    It 'tsvip_set, tsvip_get and tsvip_restore: ProgramList with one program, also through tsvip.json' {
+        $problem = Get-RequirementProblem 'rdsh'
+        if ($null -ne $problem) {
+            Set-ItResult -Skipped -Because $problem
+            return
+        }
+        Reset-ArrayRoot
+        $policy = '{"HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services\\TSAppSrv\\VirtualIP": null}'
+        Set-RegistryState ($policy | ConvertFrom-Json)
+        $first = "$script:ArrayRoot\20261126T120000Z-0001"
+        $second = "$script:ArrayRoot\20261126T120001Z-0002"
+        $set = @{ op = 'tsvip_set'; properties = @{ ProgramList = @('one.exe') } }
+        $run = Invoke-Executor (New-ArrayRequest @($set, @{ op = 'tsvip_get' }) $first)
+        $run.Text | Should -Match '"after":\["one\.exe"\]'
+        $run.Text | Should -Match '"ProgramList":\["one\.exe"\]'
+        $run.Text | Should -Match '"NetworkAdapterMacList":\['
+
+        $set = @{ op = 'tsvip_set'; properties = @{ ProgramList = @('two.exe') } }
+        $run = Invoke-Executor (New-ArrayRequest @($set) $second)
+        $run.Text | Should -Match '"before":\["one\.exe"\]'
+        $saved = [System.IO.File]::ReadAllText("$second\tsvip.json")
+        $saved | Should -Match '"ProgramList":\s*\[\s*"one\.exe"\s*\]'
+
+        # Newest first, as vip_rollback does: two.exe -> one.exe -> what the host had before.
+        $ops = @(
+            @{ op = 'tsvip_restore'; file = "$second\tsvip.json" }
+            @{ op = 'tsvip_restore'; file = "$first\tsvip.json" }
+        )
+        $run = Invoke-Executor (New-ArrayRequest $ops $null)
+        $run.ExitCode | Should -Be 0
+        $run.Json.ok | Should -BeTrue
+        $run.Text | Should -Match '"before":\["two\.exe"\],"after":\["one\.exe"\]'
+        $run.Text | Should -Match '"not_restored":\[\]'
+    }
+
+    It 'citrix_policy_get: a setting with one value' {
+        $problem = Get-RequirementProblem 'citrix_controller'
+        if ($null -ne $problem) {
+            Set-ItResult -Skipped -Because $problem
+            return
+        }
+        Reset-ArrayRoot
+        $address = @{ name = 'vipctl array check'; scope = 'site' }
+        $wanted = @{ enabled = $true; settings = @{ VirtualLoopbackPrograms = @{ State = 'Enabled'; Values = @('one.exe') } } }
+        $ops = @(
+            ($address + @{ op = 'citrix_policy_set'; state = 'present'; policy = $wanted })
+            ($address + @{ op = 'citrix_policy_get' })
+            ($address + @{ op = 'citrix_policy_set'; state = 'absent' })
+        )
+        $run = Invoke-Executor (New-ArrayRequest $ops "$script:ArrayRoot\20261126T120000Z-0001")
+        $run.Json.ok | Should -BeTrue
+        $run.Text | Should -Match '"after":\["one\.exe"\]'
+        $run.Text | Should -Match '"VirtualLoopbackPrograms":\{"State":"Enabled","Values":\["one\.exe"\]\}'
+    }
+}

@@ -33,7 +33,7 @@ TSVIP_DEFAULTS: dict[str, Any] = {
     "VirtualIPMode": 1,
     "ProgramList": [],
     "NetworkAdapterMacAddress": "",
-    "NetworkAdapterMacList": ["00-15-5D-01-02-0A"],
+    "NetworkAdapterMacList": ["00:15:5D:01:02:0A"],
     "VirtualizeLoopbackAddressesEnabled": 0,
 }
 

@@ -10,16 +10,18 @@ from typing import Any
 import pytest
 
 from vipctl import executor, registry_map
+from vipctl.request_builders import BACKUP_STAMP_FORMAT, new_request
 from vipctl.settings import SettingsError
 from vipctl.sim.farm import load_farm
 from vipctl.sim.model.regvalue import RegValue
 from vipctl.tasks.rds_ip_virtualization import run_rds_ip_virtualization
-from vipctl.tasks.vip_rollback import run_vip_rollback
+from vipctl.tasks.vip_rollback import restore_op, run_vip_rollback
 
 ROOT = registry_map.DEFAULT_BACKUP_ROOT
 NOW = datetime(2026, 11, 26, 13, 0, 0, tzinfo=UTC)
 REG = "HKLM_SOFTWARE_Wow6432Node_Citrix_VIP.reg"
 POLICY = "citrix_policy_vipctl_virtual_loopback.json"
+TSVIP = "tsvip.json"
 
 
 class ScriptedHost:
@@ -218,3 +220,63 @@ def test_end_to_end_on_the_simulator_restores_registry_exactly() -> None:
     assert vda.snapshot()["registry"] == before
     rerun = run_vip_rollback({"since": NOW.isoformat()}, check=False, runner=runner)
     assert (rerun.changed, rerun.failed) == (False, False) and rerun.msg.startswith("nothing to restore")
+
+
+def test_restore_op_maps_each_backup_file_kind() -> None:
+    assert restore_op("C:\\b", "HKLM_SOFTWARE_x.reg") == {
+        "op": "registry_restore",
+        "file": "C:\\b\\HKLM_SOFTWARE_x.reg",
+    }
+    assert restore_op("C:\\b", "TSVIP.json") == {"op": "tsvip_restore", "file": "C:\\b\\TSVIP.json"}
+    assert restore_op("C:\\b", POLICY) == {"op": "citrix_policy_restore", "file": f"C:\\b\\{POLICY}"}
+    assert restore_op("C:\\b", "other.json") is None
+
+
+def test_a_tsvip_backup_is_restored_through_wmi() -> None:
+    name = "20261126T120501000000Z-rds_ip_virtualization"
+    host = ScriptedHost([(name, ["HKLM_SOFTWARE_Policies_x.reg", TSVIP])])
+    result = run_vip_rollback({}, check=False, runner=host, now=NOW)
+    assert result.changed and not result.failed, result.msg
+    restores = [(op["op"], op["file"]) for op in host.requests[1]["ops"] if op["id"].startswith("restore_")]
+    # WMI values go back through WMI, never through the registry (DOMAIN.md section 2).
+    assert restores == [
+        ("registry_restore", f"{ROOT}\\{name}\\HKLM_SOFTWARE_Policies_x.reg"),
+        ("tsvip_restore", f"{ROOT}\\{name}\\{TSVIP}"),
+    ]
+    assert result.warnings == []
+
+
+def test_end_to_end_wmi_settings_go_back_through_wmi_with_a_warning_for_the_adapter() -> None:
+    vda = load_farm(None).hosts["vda2019-01"]
+
+    def runner(request: dict[str, Any]) -> Mapping[str, Any]:
+        out, _ = vda.run_executor(executor.script_text(), json.dumps(request))
+        response: Mapping[str, Any] = json.loads(out)
+        return response
+
+    before = vda.tsvip.properties()
+    assert before["NetworkAdapterMacAddress"] == "", "the farm host starts with no adapter selected"
+    rds = {
+        "state": "enabled",
+        "method": "wmi",
+        "mode": "per_program",
+        "programs": ["a.exe"],
+        "virtualize_loopback": True,
+    }
+    assert run_rds_ip_virtualization(rds, check=False, runner=runner, now=NOW).changed
+    # A later module call selects the adapter (in the simulator's own MAC spelling).
+    stamp = (NOW + timedelta(seconds=1)).strftime(BACKUP_STAMP_FORMAT)
+    select = {"op": "tsvip_set", "id": "select", "properties": {"NetworkAdapterMacAddress": vda.adapter.mac}}
+    selected = runner(new_request([select], check=False, backup_dir=f"{ROOT}\\{stamp}-rds_ip_virtualization"))
+    assert selected["ok"], selected
+    files = vda.snapshot()["files"]
+    assert sum(f.lower().endswith("-rds_ip_virtualization\\tsvip.json") for f in files) == 2
+    assert not any("terminal_server_tsappsrv_virtualip" in f.lower() for f in files), "no reg export of L"
+
+    result = run_vip_rollback({"since": NOW.isoformat()}, check=False, runner=runner, now=NOW + timedelta(1))
+    assert result.changed and not result.failed, result.msg
+    after = vda.tsvip.properties()
+    # WMI cannot unselect an adapter: everything else is back, and the task says so.
+    assert {**after, "NetworkAdapterMacAddress": ""} == before
+    assert after["NetworkAdapterMacAddress"] == vda.adapter.mac
+    assert any("NetworkAdapterMacAddress left as it is" in w for w in result.warnings), result.warnings

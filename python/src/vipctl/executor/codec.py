@@ -196,6 +196,7 @@ OP_SPECS: Final[Mapping[str, _OpSpec]] = {
     "backup_list": _OpSpec({"root": _string}),
     "tsvip_get": _OpSpec(),
     "tsvip_set": _OpSpec({"properties": _tsvip_properties}),
+    "tsvip_restore": _OpSpec({"file": _string}),
     "citrix_policy_get": _OpSpec(_CITRIX_ADDRESS, _CITRIX_OPTIONAL),
     "citrix_policy_set": _OpSpec(
         {**_CITRIX_ADDRESS, "state": _one_of("present", "absent")}, {**_CITRIX_OPTIONAL, "policy": _object}

@@ -7,15 +7,14 @@ $ErrorActionPreference = 'Stop'
 # Progress records would reach the controller as CLIXML noise on stderr.
 $ProgressPreference = 'SilentlyContinue'
 
-# Read by tsvip_set for its backup: the store behind Win32_TSVirtualIP
-# (vipctl.registry_map.RDS_LOCAL_KEY; a test keeps the two equal).
-$TsVipLocalKey = 'HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server\TSAppSrv\VirtualIP'
 $CitrixSnapin = 'Citrix.Common.GroupPolicy'
 
 $script:Check = $false
 $script:BackupDir = $null
 $script:Backups = New-Object System.Collections.Generic.List[object]
 $script:BackedUp = @{}
+# What tsvip_set saved in this request, so a second tsvip_set adds to the same tsvip.json.
+$script:TsVipSaved = [ordered]@{}
 
 # ---------------------------------------------------------------- errors and JSON values
 
@@ -78,6 +77,11 @@ function Get-Field($Object, [string]$Name) {
         return , $Object.PSObject.Properties[$Name].Value
     }
     return $null
+}
+
+function Test-IsObject($Value) {
+    # A JSON object: ConvertFrom-Json gives PSCustomObject, our own data is a dictionary.
+    return ($Value -is [System.Management.Automation.PSCustomObject]) -or ($Value -is [System.Collections.IDictionary])
 }
 
 function Test-IsList($Value) {
@@ -579,11 +583,53 @@ function Invoke-RegistryRestore($Op) {
     }
     $subKey = ConvertTo-RegistryPath ('HKLM\' + $header)
     if (-not $script:Check) {
-        # Delete first: an import only adds, so values created after the backup would survive it.
-        (Open-LocalMachine).DeleteSubKeyTree($subKey, $false)
-        Invoke-Reg @('import', $file, '/reg:64')
+        Restore-RegistryTree $subKey $file
     }
     return @{ changed = $true; data = [ordered]@{ file = $file; key = 'HKLM\' + $subKey } }
+}
+
+function Restore-RegistryTree([string]$SubKey, [string]$File) {
+    # Delete first: an import only adds, so values created after the backup would survive it.
+    # A failed import would leave the key deleted, so the tree as it is now is exported to a safety
+    # copy first and put back if the delete or the import fails.
+    $display = 'HKLM\' + $SubKey
+    $safety = $null
+    if (Test-RegistryKey $SubKey) {
+        $safety = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), ('vipctl-restore-{0}.reg' -f [guid]::NewGuid().ToString('N')))
+        Invoke-Reg @('export', $display, $safety, '/y', '/reg:64')
+    }
+    $keepSafety = $false
+    try {
+        try {
+            (Open-LocalMachine).DeleteSubKeyTree($SubKey, $false)
+            Invoke-Reg @('import', $File, '/reg:64')
+        }
+        catch {
+            $failure = Get-ErrorMessage $_.Exception
+            $putBack = "$display did not exist before and was deleted again"
+            if ($null -ne $safety) {
+                $putBack = "$display was put back from the safety copy $safety"
+            }
+            try {
+                # Whatever the failed import wrote goes first, so the safety copy restores exactly.
+                (Open-LocalMachine).DeleteSubKeyTree($SubKey, $false)
+                if ($null -ne $safety) {
+                    Invoke-Reg @('import', $safety, '/reg:64')
+                }
+            }
+            catch {
+                # The safety copy stays on disk: it is the only record of the key left.
+                $keepSafety = $true
+                $putBack = "putting $display back from the safety copy $safety failed too: $(Get-ErrorMessage $_.Exception)"
+            }
+            Stop-Op 'failed' "restoring $File failed: $failure; $putBack"
+        }
+    }
+    finally {
+        if ($null -ne $safety -and -not $keepSafety -and [System.IO.File]::Exists($safety)) {
+            [System.IO.File]::Delete($safety)
+        }
+    }
 }
 
 function Invoke-BackupList($Op) {
@@ -664,24 +710,23 @@ function Invoke-TsVipGet($Op) {
     return @{ changed = $false; data = [ordered]@{ available = $true; properties = (ConvertTo-TsVipProperties $instance) } }
 }
 
-function Invoke-TsVipSet($Op) {
-    $wanted = Get-Field $Op 'properties'
-    if ($null -eq $wanted -or (Test-IsList $wanted) -or $wanted -is [string]) {
-        Stop-Op 'bad_request' "argument 'properties' must be an object"
-    }
-    foreach ($name in (Get-FieldNames $wanted)) {
+function Assert-TsVipNames($Wanted) {
+    # Before WMI is asked: a wrong name is a bad request whether or not the class is there.
+    foreach ($name in (Get-FieldNames $Wanted)) {
         if (-not $TsVipSettable.Contains($name)) {
             Stop-Op 'bad_request' "properties.$name cannot be set"
         }
     }
-    $instance = Get-TsVipInstance
-    $current = ConvertTo-TsVipProperties $instance
+}
+
+function Get-TsVipChanges($Wanted, $Current) {
+    # Validates the wanted values and returns what differs, in the order of $TsVipSettable.
     $changes = New-Object System.Collections.Generic.List[object]
     foreach ($name in $TsVipSettable.Keys) {
-        if (-not (Test-Field $wanted $name)) {
+        if (-not (Test-Field $Wanted $name)) {
             continue
         }
-        $after = ConvertTo-PlainValue (Get-Field $wanted $name)
+        $after = ConvertTo-PlainValue (Get-Field $Wanted $name)
         if ($name -eq 'ProgramList') {
             $after = Get-StringList $after 'properties.ProgramList'
         }
@@ -693,35 +738,118 @@ function Invoke-TsVipSet($Op) {
         elseif (-not (Test-IsInteger $after) -or ($after -ne 0 -and $after -ne 1)) {
             Stop-Op 'bad_request' "properties.$name must be 0 or 1"
         }
-        if (-not (Test-JsonEqual $current[$name] $after)) {
+        if (-not (Test-JsonEqual $Current[$name] $after)) {
             # Checked before any write: a policy-owned value would make WMI refuse half way through.
-            if ($current[$TsVipSettable[$name].policy] -eq 1) {
+            if ($Current[$TsVipSettable[$name].policy] -eq 1) {
                 Stop-Op 'policy_controlled' "$name is set by group policy; change the policy instead"
             }
-            $changes.Add([ordered]@{ name = $name; before = $current[$name]; after = $after })
+            $changes.Add([ordered]@{ name = $name; before = $Current[$name]; after = $after })
         }
     }
+    return , $changes
+}
+
+function Write-TsVipChanges($Instance, $Changes) {
+    foreach ($change in $Changes) {
+        $value = $change.after
+        if ($change.name -eq 'ProgramList') {
+            $value = [string[]]$value
+        }
+        elseif (-not ($value -is [string])) {
+            $value = [uint32]$value
+        }
+        $method = $TsVipSettable[$change.name].method
+        $arguments = @{}
+        $arguments[$change.name] = $value
+        $result = Invoke-CimMethod -InputObject $Instance -MethodName $method -Arguments $arguments
+        if ($result.ReturnValue -ne 0) {
+            Stop-Op 'failed' ("{0} returned {1}" -f $method, $result.ReturnValue)
+        }
+    }
+}
+
+function Save-TsVipBackup($Changes) {
+    # The local store behind Win32_TSVirtualIP is written only through WMI (DOMAIN.md section 2),
+    # so the backup is the WMI values before, which tsvip_restore puts back through the same Set*
+    # methods. A later tsvip_set in the same request adds the properties it changes; a property
+    # already saved keeps its earliest value, the one before the request.
+    if ($null -eq $script:BackupDir) {
+        return $null
+    }
+    $file = Get-BackupFile 'tsvip.json'
+    $lookup = $file.ToLowerInvariant()
+    if (-not $script:BackedUp.ContainsKey($lookup)) {
+        $script:TsVipSaved = [ordered]@{}
+        $script:BackedUp[$lookup] = $file
+        $script:Backups.Add($file)
+    }
+    foreach ($change in $Changes) {
+        if (-not $script:TsVipSaved.Contains($change.name)) {
+            $script:TsVipSaved[$change.name] = $change.before
+        }
+    }
+    $saved = [ordered]@{ properties = $script:TsVipSaved }
+    [System.IO.File]::WriteAllText($file, ($saved | ConvertTo-Json -Depth 20), (New-Object System.Text.UTF8Encoding $false))
+    return $file
+}
+
+function Invoke-TsVipSet($Op) {
+    $wanted = Get-Field $Op 'properties'
+    if (-not (Test-IsObject $wanted)) {
+        Stop-Op 'bad_request' "argument 'properties' must be an object"
+    }
+    Assert-TsVipNames $wanted
+    $instance = Get-TsVipInstance
+    $changes = Get-TsVipChanges $wanted (ConvertTo-TsVipProperties $instance)
     $backup = $null
     if ($changes.Count -gt 0 -and -not $script:Check) {
-        $backup = Backup-RegistryKey (ConvertTo-RegistryPath $TsVipLocalKey)
-        foreach ($change in $changes) {
-            $value = $change.after
-            if ($change.name -eq 'ProgramList') {
-                $value = [string[]]$value
-            }
-            elseif (-not ($value -is [string])) {
-                $value = [uint32]$value
-            }
-            $method = $TsVipSettable[$change.name].method
-            $arguments = @{}
-            $arguments[$change.name] = $value
-            $result = Invoke-CimMethod -InputObject $instance -MethodName $method -Arguments $arguments
-            if ($result.ReturnValue -ne 0) {
-                Stop-Op 'failed' ("{0} returned {1}" -f $method, $result.ReturnValue)
-            }
-        }
+        $backup = Save-TsVipBackup $changes
+        Write-TsVipChanges $instance $changes
     }
     return @{ changed = ($changes.Count -gt 0); data = [ordered]@{ changes = $changes.ToArray(); backup = $backup } }
+}
+
+function Test-NoAdapterSelected($Value) {
+    return $null -eq $Value -or ($Value -is [string] -and $Value -eq '')
+}
+
+function Invoke-TsVipRestore($Op) {
+    $file = Get-RequiredString $Op 'file'
+    if (-not [System.IO.File]::Exists($file)) {
+        Stop-Op 'not_found' "backup file not found: $file"
+    }
+    try {
+        $saved = [System.IO.File]::ReadAllText($file) | ConvertFrom-Json
+    }
+    catch {
+        Stop-Op 'bad_request' "not a vipctl tsvip backup (not JSON): $file"
+    }
+    $properties = Get-Field $saved 'properties'
+    if (-not (Test-IsObject $properties)) {
+        Stop-Op 'bad_request' "not a vipctl tsvip backup (no 'properties' object): $file"
+    }
+    Assert-TsVipNames $properties
+    $instance = Get-TsVipInstance
+    $current = ConvertTo-TsVipProperties $instance
+    $wanted = [ordered]@{}
+    $notRestored = New-Object System.Collections.Generic.List[string]
+    foreach ($name in (Get-FieldNames $properties)) {
+        $value = Get-Field $properties $name
+        if ($name -eq 'NetworkAdapterMacAddress' -and (Test-NoAdapterSelected $value)) {
+            # SelectNetworkAdapter selects an adapter; WMI has no method that selects none again.
+            if (-not (Test-NoAdapterSelected $current[$name])) {
+                $notRestored.Add($name)
+            }
+            continue
+        }
+        $wanted[$name] = $value
+    }
+    $changes = Get-TsVipChanges $wanted $current
+    if ($changes.Count -gt 0 -and -not $script:Check) {
+        Write-TsVipChanges $instance $changes
+    }
+    $data = [ordered]@{ file = $file; changes = $changes.ToArray(); not_restored = $notRestored.ToArray() }
+    return @{ changed = ($changes.Count -gt 0); data = $data }
 }
 
 # ---------------------------------------------------------------- Citrix Group Policy provider
@@ -861,7 +989,7 @@ function Set-CitrixPolicy([string]$Drive, [string]$Name, $Current, $Wanted, $Cha
         [void](Add-Change $Changes 'policy' 'absent' 'present')
         if ($write) {
             foreach ($node in @('Computer', 'User')) {
-                [void](New-Item -Path "$Drive\$node\$Name")
+                New-ProviderItem "$Drive\$node" $Name
             }
         }
         $Current = [ordered]@{ enabled = $null; priority = $null; description = $null; settings = @{}; filters = @() }
@@ -880,6 +1008,9 @@ function Set-CitrixPolicy([string]$Drive, [string]$Name, $Current, $Wanted, $Cha
     }
     $settings = Get-Field $Wanted 'settings'
     if ($null -ne $settings) {
+        if (-not (Test-IsObject $settings)) {
+            Stop-Op 'bad_request' "policy.settings must be an object"
+        }
         foreach ($setting in (Get-FieldNames $settings)) {
             $wantedSetting = Get-Field $settings $setting
             $before = $null
@@ -911,6 +1042,9 @@ function Set-CitrixPolicy([string]$Drive, [string]$Name, $Current, $Wanted, $Cha
     }
     $filters = Get-Field $Wanted 'filters'
     if ($null -ne $filters) {
+        if (-not (Test-IsList $filters)) {
+            Stop-Op 'bad_request' "policy.filters must be a list"
+        }
         foreach ($filter in $filters) {
             $type = [string](Get-Field $filter 'type')
             $filterName = [string](Get-Field $filter 'name')
@@ -921,7 +1055,7 @@ function Set-CitrixPolicy([string]$Drive, [string]$Name, $Current, $Wanted, $Cha
             }
             $path = "$Drive\Computer\$Name\Filters\$type\$filterName"
             if ($null -eq $old -and $write) {
-                [void](New-Item -Path $path)
+                New-ProviderItem "$Drive\Computer\$Name\Filters\$type" $filterName
             }
             $fieldMap = [ordered]@{ value = 'FilterValue'; enabled = 'Enabled'; mode = 'Mode' }
             foreach ($field in $fieldMap.Keys) {
@@ -935,6 +1069,14 @@ function Set-CitrixPolicy([string]$Drive, [string]$Name, $Current, $Wanted, $Cha
             }
         }
     }
+}
+
+function New-ProviderItem([string]$Parent, [string]$Name) {
+    # New-Item has no -LiteralPath. Given -Name, it resolves -Path as a wildcard pattern
+    # (PowerShell issue 17106), so the parent is escaped; -Name is always taken literally. Policy
+    # and filter names are user data and may hold '[', ']', '*' or '?'.
+    $escaped = [System.Management.Automation.WildcardPattern]::Escape($Parent)
+    [void](New-Item -Path $escaped -Name $Name)
 }
 
 function Remove-CitrixPolicy([string]$Drive, [string]$Name) {
@@ -952,7 +1094,7 @@ function Invoke-CitrixPolicySet($Op) {
         Stop-Op 'bad_request' "argument 'state' must be present or absent"
     }
     $wanted = Get-Field $Op 'policy'
-    if ($state -eq 'present' -and ($null -eq $wanted -or (Test-IsList $wanted) -or $wanted -is [string])) {
+    if ($state -eq 'present' -and -not (Test-IsObject $wanted)) {
         Stop-Op 'bad_request' "argument 'policy' must be an object"
     }
     $drive = Open-CitrixPolicyDrive $address
@@ -1020,14 +1162,22 @@ function Invoke-CitrixPolicyRestore($Op) {
         Stop-Op 'not_found' "backup file not found: $file"
     }
     $saved = [System.IO.File]::ReadAllText($file) | ConvertFrom-Json
+    if (-not (Test-IsObject $saved)) {
+        Stop-Op 'bad_request' "not a vipctl Citrix policy backup: $file"
+    }
     $address = Get-CitrixAddress $saved
+    $exists = (Get-Field $saved 'exists') -eq $true
+    $policy = Get-Field $saved 'policy'
+    if ($exists -and -not (Test-IsObject $policy)) {
+        Stop-Op 'bad_request' "not a vipctl Citrix policy backup (no 'policy' object): $file"
+    }
     $drive = Open-CitrixPolicyDrive $address
     if (-not $script:Check) {
         # Remove and rebuild: settings configured after the backup must end up unconfigured.
         Remove-CitrixPolicy $drive $address.name
-        if ($saved.exists) {
+        if ($exists) {
             $changes = New-Object System.Collections.Generic.List[object]
-            Set-CitrixPolicy $drive $address.name $null $saved.policy $changes
+            Set-CitrixPolicy $drive $address.name $null $policy $changes
         }
     }
     return @{ changed = $true; data = [ordered]@{ file = $file; name = $address.name } }
@@ -1135,7 +1285,7 @@ function Get-EndpointSortKey($Endpoint) {
 function Invoke-NetEndpoints($Op) {
     $protocols = @('tcp', 'udp')
     if (Test-Field $Op 'protocols') {
-        $protocols = Get-StringList $Op.protocols 'protocols'
+        $protocols = Get-StringList (Get-Field $Op 'protocols') 'protocols'
         if ($protocols.Count -eq 0) {
             Stop-Op 'bad_request' "argument 'protocols' must name tcp and/or udp"
         }
@@ -1428,9 +1578,12 @@ function Test-Condition($Results, $Condition) {
     if ($hasIn -eq $hasNotIn) {
         Stop-Op 'bad_request' "a condition needs exactly one of 'in' and 'not_in'"
     }
-    $list = $Condition.not_in
+    # Only the field that is there is read: under Set-StrictMode a missing property would throw.
     if ($hasIn) {
-        $list = $Condition.in
+        $list = Get-Field $Condition 'in'
+    }
+    else {
+        $list = Get-Field $Condition 'not_in'
     }
     if (-not (Test-IsList $list)) {
         Stop-Op 'bad_request' "condition 'in' / 'not_in' must be a list"
@@ -1474,6 +1627,7 @@ $OpHandlers = @{
     backup_list           = 'Invoke-BackupList'
     tsvip_get             = 'Invoke-TsVipGet'
     tsvip_set             = 'Invoke-TsVipSet'
+    tsvip_restore         = 'Invoke-TsVipRestore'
     citrix_policy_get     = 'Invoke-CitrixPolicyGet'
     citrix_policy_set     = 'Invoke-CitrixPolicySet'
     citrix_policy_restore = 'Invoke-CitrixPolicyRestore'
@@ -1497,7 +1651,7 @@ function Invoke-Op($Op, $Results) {
         if (-not ($Op -is [System.Management.Automation.PSCustomObject]) -or -not ((Get-Field $Op 'op') -is [string])) {
             Stop-Op 'bad_request' "every op must be an object with a string 'op'"
         }
-        if ((Test-Field $Op 'when') -and -not (Test-AllConditions $Results $Op.when 'when')) {
+        if ((Test-Field $Op 'when') -and -not (Test-AllConditions $Results (Get-Field $Op 'when') 'when')) {
             $result.ok = $true
             $result.changed = $false
             $result.skipped = $true
@@ -1536,7 +1690,8 @@ function Invoke-Request([string]$Encoded) {
     if (-not ($request -is [System.Management.Automation.PSCustomObject])) {
         return New-BadRequest 'request must be a JSON object'
     }
-    if (-not (Test-IsInteger (Get-Field $request 'v')) -or $request.v -ne 1) {
+    $version = Get-Field $request 'v'
+    if (-not (Test-IsInteger $version) -or $version -ne 1) {
         return New-BadRequest "request field 'v' must be 1"
     }
     if (-not (Test-IsList (Get-Field $request 'ops'))) {
@@ -1557,7 +1712,7 @@ function Invoke-Request([string]$Encoded) {
     $byId = @{}
     $failed = $null
     $index = -1
-    foreach ($op in $request.ops) {
+    foreach ($op in (Get-Field $request 'ops')) {
         # Positions in messages are 0-based indexes into 'ops'.
         $index++
         if ($null -ne $failed) {

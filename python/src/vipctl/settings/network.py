@@ -27,8 +27,11 @@ def parse_adapter_cidr(field: str, value: object) -> str:
 
 
 def parse_mac(field: str, value: object) -> str:
-    """A MAC address in any common spelling, normalised to AA-BB-CC-DD-EE-FF."""
-    fix = "give the adapter's MAC address, e.g. 00-15-5D-01-02-03"
+    """A MAC address in any common spelling, normalised to AA:BB:CC:DD:EE:FF.
+
+    Colons, because that is how WMI spells adapter addresses (Win32_NetworkAdapter.MACAddress);
+    that Win32_TSVirtualIP's SelectNetworkAdapter wants the same spelling is UNCONFIRMED."""
+    fix = "give the adapter's MAC address, e.g. 00:15:5D:01:02:03"
     if not isinstance(value, str):
         raise SettingsError(field, value, fix)
     text = value.strip()
@@ -37,4 +40,4 @@ def parse_mac(field: str, value: object) -> str:
     digits = re.sub(r"[-:.]", "", text).upper()
     if digits in ("000000000000", "FFFFFFFFFFFF"):
         raise SettingsError(field, value, "that is not a network adapter's address; " + fix)
-    return "-".join(digits[i : i + 2] for i in range(0, 12, 2))
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))

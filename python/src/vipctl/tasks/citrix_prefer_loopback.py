@@ -45,4 +45,6 @@ def run_citrix_prefer_loopback(
     if prefer.enabled and prefer.force:
         warnings.append("force: true skipped the check that both features are enabled")
     changes = collect_changes(response, built.writes)
-    return applied_result(response, changes, check=check, data={"host": verdict.to_dict()}, warnings=warnings)
+    return applied_result(
+        response, changes, check=check, data={"support": verdict.to_dict()}, warnings=warnings
+    )

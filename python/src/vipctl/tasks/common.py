@@ -107,7 +107,7 @@ def failure_message(response: Response, failure: Mapping[str, Any]) -> str:
 
 def failed_result(response: Response, failure: Mapping[str, Any]) -> TaskResult:
     verdict = response.verdict()
-    data: dict[str, Any] = {"host": verdict.to_dict()} if verdict else {}
+    data: dict[str, Any] = {"support": verdict.to_dict()} if verdict else {}
     error = failure.get("error")
     if isinstance(error, Mapping):
         data["error"] = {"op": failure.get("id") or failure.get("op"), **error}

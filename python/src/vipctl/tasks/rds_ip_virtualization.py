@@ -77,7 +77,7 @@ def run_rds_ip_virtualization(
         warnings.append("no adapter is selected: RD IP Virtualization stays off until adapter is set")
     changes = collect_changes(response, built.writes)
     data = {
-        "host": verdict.to_dict(),
+        "support": verdict.to_dict(),
         "computer_name": response.data(FACTS).get("computer_name"),
         "before": {name: value.to_dict() for name, value in before.items()},
     }

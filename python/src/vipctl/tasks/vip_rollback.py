@@ -1,8 +1,9 @@
 """Module task: put back the backup sets the vipctl modules made on a host, newest first.
 
 Every write op saves what it is about to change into the module call's own set folder
-(`<backup_root>\\<UTC stamp>-<module>`): `reg export` files and Citrix policy JSON files. Restoring
-sets newest first therefore walks the host back, run by run, to the state before the oldest set.
+(`<backup_root>\\<UTC stamp>-<module>`): `reg export` files, Citrix policy JSON files and
+`tsvip.json` (Win32_TSVirtualIP values, put back through WMI). Restoring sets newest first
+therefore walks the host back, run by run, to the state before the oldest set.
 
 Two round trips, because op arguments are literal data: the file names to restore are only known
 after `backup_list` has answered. Round trip 1 lists, round trip 2 restores (none in check mode).
@@ -32,6 +33,7 @@ LIST: Final = "list"
 STAMP_FORMAT: Final = BACKUP_STAMP_FORMAT
 MARKER_KEY_PREFIX: Final = "HKLM\\SOFTWARE\\vipctl.rolled-back."
 MARKER_VALUE: Final = "RestoredSet"
+TSVIP_BACKUP: Final = "tsvip.json"
 # Set folders are named `<UTC stamp>-<module>` (request_builders.backup_dir_for).
 _SET_NAME = re.compile(r"^(\d{8}T\d{12}Z)-(.+)$")
 
@@ -82,6 +84,9 @@ def restore_op(directory: str, name: str) -> dict[str, Any] | None:
         return {"op": "registry_restore", "file": path}
     if lower.startswith("citrix_policy_") and lower.endswith(".json"):
         return {"op": "citrix_policy_restore", "file": path}
+    if lower == TSVIP_BACKUP:
+        # The local store behind Win32_TSVirtualIP is written only through WMI, never imported.
+        return {"op": "tsvip_restore", "file": path}
     return None
 
 
@@ -217,8 +222,30 @@ def _warnings(chosen: Sequence[BackupSet], done: Sequence[str]) -> list[str]:
     return warnings
 
 
+def _not_restored(restored: Response | None) -> list[str]:
+    """Warnings for WMI values tsvip_restore had to leave as they are (WMI cannot unselect an adapter)."""
+    if restored is None:
+        return []
+    warnings = []
+    for result in restored.results:
+        if result.get("op") != "tsvip_restore":
+            continue
+        data = restored.data(str(result.get("id")))
+        for name in data.get("not_restored") or []:
+            warnings.append(
+                f"{data.get('file')}: {name} left as it is: no adapter was selected before, "
+                "and WMI can select an adapter but not unselect one"
+            )
+    return warnings
+
+
 def _result(
-    chosen: Sequence[BackupSet], done: Sequence[str], *, check: bool, backups: list[str]
+    chosen: Sequence[BackupSet],
+    done: Sequence[str],
+    *,
+    check: bool,
+    backups: list[str],
+    restored: Response | None = None,
 ) -> TaskResult:
     files = sum(len(s.restore_ops()) for s in chosen)
     data = {"sets": [s.to_dict() for s in chosen], "already_restored": list(done)}
@@ -231,7 +258,7 @@ def _result(
         msg=f"{verb} {len(chosen)} backup set(s), {files} file(s), newest first",
         data=data,
         diff=_diff(chosen, check=check),
-        warnings=_warnings(chosen, done),
+        warnings=[*_warnings(chosen, done), *_not_restored(restored)],
         backups=backups,
     )
 
@@ -272,4 +299,4 @@ def run_vip_rollback(
         result.changed = any(restored.ran(str(r.get("id"))) for r in restored.results)
         result.data["sets"] = [s.to_dict() for s in chosen]
         return result
-    return _result(chosen, done, check=False, backups=restored.backups)
+    return _result(chosen, done, check=False, backups=restored.backups, restored=restored)

@@ -26,6 +26,7 @@ class OpContext:
     backup_dir: str | None
     backups: list[str] = field(default_factory=list)
     _backed_up: dict[str, str] = field(default_factory=dict)
+    _tsvip_saved: dict[str, Any] = field(default_factory=dict)
 
     @property
     def writing(self) -> bool:
@@ -68,6 +69,23 @@ class OpContext:
             return self._backed_up[file.lower()]
         self.host.files.write(file, json.dumps(content, ensure_ascii=False, indent=2).encode("utf-8"))
         return self._remember(file.lower(), file)
+
+    def backup_tsvip(self, changes: list[dict[str, Any]]) -> str | None:
+        """Save the WMI values before `changes` as `<backup_dir>/tsvip.json` (`{"properties": {...}}`).
+
+        The local store is written only through WMI, so the backup is WMI values, not a .reg file.
+        Within one request the file collects every property changed, each with its earliest value."""
+        if self.check or self.backup_dir is None:
+            return None
+        file = self.backup_dir.rstrip("\\") + "\\tsvip.json"
+        if file.lower() not in self._backed_up:
+            self._tsvip_saved = {}
+            self._remember(file.lower(), file)
+        for change in changes:
+            self._tsvip_saved.setdefault(change["name"], change["before"])
+        content = {"properties": self._tsvip_saved}
+        self.host.files.write(file, json.dumps(content, ensure_ascii=False, indent=2).encode("utf-8"))
+        return file
 
     def _remember(self, identity: str, file: str) -> str:
         self._backed_up[identity] = file

@@ -26,6 +26,7 @@ OPS: dict[str, Handler] = {
     "backup_list": registry_ops.op_backup_list,
     "tsvip_get": tsvip_ops.op_tsvip_get,
     "tsvip_set": tsvip_ops.op_tsvip_set,
+    "tsvip_restore": tsvip_ops.op_tsvip_restore,
     "citrix_policy_get": citrix_ops.op_citrix_policy_get,
     "citrix_policy_set": citrix_ops.op_citrix_policy_set,
     "citrix_policy_restore": citrix_ops.op_citrix_policy_restore,
