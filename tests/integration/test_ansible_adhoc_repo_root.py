@@ -23,6 +23,9 @@ pytestmark = pytest.mark.xdist_group("default-farm-addresses")
 
 def _port_free(address: str, port: int) -> bool:
     with socket.socket() as probe:
+        # As the simulator's own listeners do: connections of an earlier test in TIME_WAIT on the
+        # same address and port must not count as "busy".
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((address, port))
         except OSError:
