@@ -141,6 +141,8 @@ def rds_request(rds: RdsIpVirtualization, *, check: bool, backup_dir: str) -> Bu
         _rds_policy_get(),
         _op("tsvip_get", TSVIP),
         _registry_get(WINSOCK_KEY, registry_map.WINSOCK_FIX_KEY, ["AppFullPath", "PermittedLspCategories"]),
+        # Read so that turning the feature off while PreferLoopback is still set can be called out.
+        _prefer_get(),
     ]
     writes: list[WriteSpec] = []
     if rds.install_role:

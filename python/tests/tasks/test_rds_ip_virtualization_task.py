@@ -60,7 +60,8 @@ def test_server_2016_gets_no_winsock_fix() -> None:
     result = run_rds_ip_virtualization(PARAMS, check=False, runner=host, now=NOW)
     assert result.changed
     assert registry_map.WINSOCK_FIX_KEY in host.registry
-    assert host.requests[0]["ops"][5]["op"] == "registry_rename_key"  # sent, but its `when` skipped it
+    rename = [op for op in host.requests[0]["ops"] if op["op"] == "registry_rename_key"]
+    assert len(rename) == 1 and rename[0]["when"]  # sent, but its `when` skipped it
 
 
 def test_unsupported_os_refused_on_the_host_with_classify_reason() -> None:
@@ -148,3 +149,10 @@ def test_a_catalog_entry_unlike_kb_4501072_is_left_alone_with_a_warning() -> Non
     assert registry_map.WINSOCK_FIX_KEY in host.registry
     assert registry_map.WINSOCK_FIX_RENAMED_KEY not in host.registry
     assert any("KB 4501072" in w and "left alone" in w for w in result.warnings)
+
+
+def test_turning_off_while_prefer_loopback_is_set_warns() -> None:
+    host = FakeHost(registry={registry_map.PREFER_LOOPBACK_KEY: {"PreferLoopback": dword(1)}})
+    result = run_rds_ip_virtualization({"state": "disabled"}, check=True, runner=host, now=NOW)
+    assert len(host.requests) == 1
+    assert any("PreferLoopback is still set" in w for w in result.warnings)

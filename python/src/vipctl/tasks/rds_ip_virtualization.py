@@ -6,9 +6,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
+from vipctl import registry_map
 from vipctl.effective import effective_rds
 from vipctl.request_builders import (
     FACTS,
+    PREFER,
     RDS_POLICY,
     TSVIP,
     WINSOCK_KEY,
@@ -67,6 +69,12 @@ def run_rds_ip_virtualization(
         warnings.append(
             "the Winsock catalog entry 2C69D9F1 does not look like the one KB 4501072 describes "
             "(AppFullPath svchost.exe, PermittedLspCategories 0x40000000): left alone, check it by hand"
+        )
+    prefer_values = response.data(PREFER).get("values") or {}
+    if not rds.enabled and (prefer_values.get(registry_map.PREFER_LOOPBACK.name) or {}).get("value") == 1:
+        warnings.append(
+            "PreferLoopback is still set: Citrix says to use it only while both features are enabled; "
+            "remove it first (citrix_prefer_loopback with enabled: false)"
         )
     if WRITE_TSVIP in response.by_id and response.result(WRITE_TSVIP).get("skipped"):
         warnings.append(
