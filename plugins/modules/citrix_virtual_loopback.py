@@ -105,8 +105,20 @@ changes:
   returned: always
   type: list
   elements: dict
-policy:
-  description: The policy as it is after the run.
+policy_name:
+  description: The policy the module managed.
+  returned: always
+  type: str
+scope:
+  description: C(site) or C(ad_gpo).
+  returned: always
+  type: str
+existed:
+  description: Whether the policy existed before the run.
+  returned: always
+  type: bool
+policy_before:
+  description: The policy as it was before the run (name, enabled, priority, description, settings, filters), or null.
   returned: always
   type: dict
 backups:

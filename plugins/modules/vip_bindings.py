@@ -80,7 +80,7 @@ endpoints:
   returned: always
   type: list
   elements: dict
-exposure:
+exposures:
   description: Processes that bind 0.0.0.0, 127.0.0.1 or a server address.
   returned: always
   type: list

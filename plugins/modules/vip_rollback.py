@@ -45,7 +45,7 @@ options:
     type: str
   sets:
     description:
-      - Restore exactly these sets, given as folder names (C(20261126T120000Z-rds_ip_virtualization))
+      - Restore exactly these sets, given as folder names (C(20261126T120000123456Z-rds_ip_virtualization))
         or full paths, newest first whatever their order here.
       - A name that is not there fails the task before anything is restored; a set an earlier
         rollback restored is skipped with a warning.
@@ -70,8 +70,8 @@ EXAMPLES = r"""
 - name: Undo two named runs
   vipctl.farm.vip_rollback:
     sets:
-      - 20261126T120502Z-citrix_prefer_loopback
-      - 20261126T120501Z-rds_ip_virtualization
+      - 20261126T120502331907Z-citrix_prefer_loopback
+      - 20261126T120501874211Z-rds_ip_virtualization
 """
 
 RETURN = r"""

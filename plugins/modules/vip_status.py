@@ -57,7 +57,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 os:
-  description: Product name, edition, build and installation type read from the host.
+  description: C(computer_name), C(product_name) and C(build) read from the host.
   returned: always
   type: dict
 support:
@@ -78,8 +78,23 @@ winsock_fix:
       C(applied) (vipctl renamed it) or C(absent) (the entry is not there at all).
   returned: always
   type: str
-citrix:
-  description: VDA and controller details; the loopback policy when the host is a controller.
+citrix_vda:
+  description: C(installed), C(version) (BrokerAgent file version) and C(list_of_ddcs).
+  returned: always
+  type: dict
+citrix_controller:
+  description: C(installed) (the Citrix Group Policy snap-in is registered).
+  returned: always
+  type: dict
+citrix_loopback_applied:
+  description:
+    - Whether the VDA's cached Citrix policy has virtual loopback on; null when the cache holds no value.
+    - The cached value names are an assumption (see the README), so M(vipctl.farm.vip_bindings) with
+      I(expect) is the dependable check.
+  returned: always
+  type: bool
+loopback_policy:
+  description: On a Delivery Controller, the loopback policy named by I(policy_name); null elsewhere.
   returned: always
   type: dict
 prefer_loopback:

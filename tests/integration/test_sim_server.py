@@ -210,7 +210,10 @@ def test_admin_api_and_inventory(sim: SimServer, tmp_path: Path) -> None:
         assert isinstance(client.snapshot(name), dict)
         assert client.set_faults(name, latency_ms=5)["latency_ms"] == 5
         assert client.clear_faults(name)["latency_ms"] == 0
-        assert client.counters(name)["requests"] >= 0
+        before = client.counters(name)["requests"]
+        address, port, scheme = sim.endpoint(name)
+        requests.post(f"{scheme}://{address}:{port}/wsman", data=b"", timeout=5, verify=str(sim.ca_file))
+        assert client.counters(name)["requests"] == before + 1
         with pytest.raises(RuntimeError, match="401"):
             AdminClient(admin.url, "wrong").hosts()
         with pytest.raises(RuntimeError, match="unknown front-door fault"):

@@ -72,6 +72,21 @@ class DesiredState:
         return {"expect": {k: v for k, v in self.verify.items() if v is not None}}
 
 
+# Variables of the roles and playbooks that steer Ansible, not the hosts' state: the same vars file
+# serves both, so the CLI accepts them and has nothing to do with them.
+PLAYBOOK_ONLY_KEYS = frozenset(
+    {
+        "vipctl_fail_on_unsupported",
+        "vipctl_reboot",
+        "vipctl_reboot_timeout",
+        "vipctl_serial",
+        "vipctl_max_fail_percentage",
+        "vipctl_rollback_since",
+        "vipctl_rollback_mode",
+    }
+)
+
+
 def _merged(key: str, value: Any, source: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise DesiredStateError(f"{source}: {key} must be a mapping of options, not {type(value).__name__}")
@@ -83,7 +98,7 @@ def parse_desired_state(data: Any, source: str = "desired state") -> DesiredStat
         data = {}
     if not isinstance(data, dict):
         raise DesiredStateError(f"{source}: expected a mapping with keys {', '.join(KEYS)}")
-    unknown = sorted(str(k) for k in data if k not in KEYS)
+    unknown = sorted(str(k) for k in data if k not in KEYS and k not in PLAYBOOK_ONLY_KEYS)
     if unknown:
         raise DesiredStateError(f"{source}: unknown key(s) {', '.join(unknown)}; use {', '.join(KEYS)}")
     params = {key: _merged(key, data[key], source) for key in KEYS if data.get(key) is not None}

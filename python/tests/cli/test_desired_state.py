@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vipctl.desired_state import ROLE_DEFAULTS, DesiredStateError, parse_desired_state
+from vipctl.desired_state import ROLE_DEFAULTS, DesiredStateError, load_desired_state, parse_desired_state
 
 ROLES = Path(__file__).resolve().parents[3] / "roles"
 
@@ -43,3 +43,11 @@ def test_bad_values_are_refused_with_the_field_named() -> None:
         parse_desired_state({"vipctl_rds": {}})
     with pytest.raises(DesiredStateError, match="vipctl_verify"):
         parse_desired_state({"vipctl_verify": {"programs": ["crm"], "feature": "nope"}})
+
+
+def test_the_shipped_sim_desired_state_loads_and_playbook_only_keys_are_accepted() -> None:
+    repo = Path(__file__).resolve().parents[3]
+    state = load_desired_state(repo / "inventory" / "sim-desired-state.yml")
+    assert state.citrix_virtual_loopback is not None
+    assert state.citrix_virtual_loopback["programs"] == ["crmclient.exe"]
+    assert state.verify is not None and "softphone.exe" in state.verify["programs"]

@@ -280,3 +280,10 @@ def test_end_to_end_wmi_settings_go_back_through_wmi_with_a_warning_for_the_adap
     assert {**after, "NetworkAdapterMacAddress": ""} == before
     assert after["NetworkAdapterMacAddress"] == vda.adapter.mac
     assert any("NetworkAdapterMacAddress left as it is" in w for w in result.warnings), result.warnings
+
+
+def test_restoring_rds_settings_needs_a_restart_and_old_stamps_are_recognised() -> None:
+    host = ScriptedHost([("20261125T090000Z-rds_ip_virtualization", ["HKLM_SOFTWARE_Policies_x.reg"])])
+    result = run_vip_rollback({}, check=True, runner=host, now=NOW)
+    assert [s["name"] for s in result.data["sets"]] == ["20261125T090000Z-rds_ip_virtualization"]
+    assert result.reboot_required is True

@@ -61,6 +61,7 @@ def _context(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: Te
         check=getattr(args, "check", False),
         assume_yes=getattr(args, "yes", False),
         backup_set=getattr(args, "backup_set", None),
+        since=getattr(args, "since", None),
         json=args.json,
         out=stdout,
         err=stderr,

@@ -31,6 +31,7 @@ class Context:
     check: bool = False
     assume_yes: bool = False
     backup_set: str | None = None
+    since: str | None = None
     # JSON mode: stdout carries only the one document, so interim text is not printed.
     json: bool = False
     out: TextIO = field(default_factory=lambda: sys.stdout)

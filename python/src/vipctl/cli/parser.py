@@ -12,7 +12,7 @@ HOST_COMMANDS = {
     "audit": "who binds 0.0.0.0 / 127.0.0.1 / the server IP per host, and the farm-wide clash analysis",
     "apply": "plan, show the diff, ask, then write the desired state (--check: plan only)",
     "verify": "prove each session's programs bind their own address (vipctl_verify)",
-    "rollback": "restore the newest backup set the modules made (or --set DIR)",
+    "rollback": "restore the newest backup set the modules made (or --set DIR, or all --since TIME)",
 }
 
 
@@ -33,6 +33,11 @@ def _host_options(command: argparse.ArgumentParser, name: str) -> None:
     if name == "rollback":
         command.add_argument(
             "--set", dest="backup_set", metavar="DIR", help="backup set folder (name or path)"
+        )
+        command.add_argument(
+            "--since",
+            metavar="TIME",
+            help="restore every set made since this ISO time (no zone = UTC), newest first",
         )
         command.add_argument("-y", "--yes", action="store_true", help="accepted for symmetry with apply")
 

@@ -683,6 +683,11 @@ function ConvertTo-TsVipProperties($Instance) {
         if ($null -ne $property) {
             $value = $property.Value
         }
+        elseif ($name -like 'PolicySource*') {
+            # Not every PolicySource* property is in Microsoft's MOF (PolicySourceVirtualizeLoopbackAddresses
+            # is not): an absent one means no policy controls that value.
+            $value = 0
+        }
         if ($TsVipListProperties -contains $name) {
             $value = [object[]]@($value | Where-Object { $null -ne $_ } | ForEach-Object { [string]$_ })
         }
@@ -749,22 +754,56 @@ function Get-TsVipChanges($Wanted, $Current) {
     return , $changes
 }
 
+function Invoke-TsVipSet($Instance, $Name, $Value) {
+    if ($Name -eq 'ProgramList') {
+        $Value = [string[]]$Value
+    }
+    elseif (-not ($Value -is [string])) {
+        $Value = [uint32]$Value
+    }
+    $method = $TsVipSettable[$Name].method
+    $arguments = @{}
+    $arguments[$Name] = $Value
+    $result = Invoke-CimMethod -InputObject $Instance -MethodName $method -Arguments $arguments
+    if ($result.ReturnValue -ne 0) {
+        Stop-Op 'failed' ("{0} returned {1}" -f $method, $result.ReturnValue)
+    }
+}
+
 function Write-TsVipChanges($Instance, $Changes) {
+    # SelectNetworkAdapter returns an error while the mode is per session (Microsoft's page for the
+    # method), so an adapter is selected in per-program mode and the wanted mode is set after it.
+    $adapter = $null
+    $mode = $null
     foreach ($change in $Changes) {
-        $value = $change.after
-        if ($change.name -eq 'ProgramList') {
-            $value = [string[]]$value
+        if ($change.name -eq 'NetworkAdapterMacAddress') {
+            $adapter = $change
         }
-        elseif (-not ($value -is [string])) {
-            $value = [uint32]$value
+        elseif ($change.name -eq 'VirtualIPMode') {
+            $mode = $change
         }
-        $method = $TsVipSettable[$change.name].method
-        $arguments = @{}
-        $arguments[$change.name] = $value
-        $result = Invoke-CimMethod -InputObject $Instance -MethodName $method -Arguments $arguments
-        if ($result.ReturnValue -ne 0) {
-            Stop-Op 'failed' ("{0} returned {1}" -f $method, $result.ReturnValue)
+        else {
+            Invoke-TsVipSet $Instance $change.name $change.after
         }
+    }
+    $currentMode = 1
+    $modeProperty = $Instance.CimInstanceProperties['VirtualIPMode']
+    if (($null -ne $modeProperty) -and ($null -ne $modeProperty.Value)) {
+        $currentMode = [int]$modeProperty.Value
+    }
+    $finalMode = $currentMode
+    if ($null -ne $mode) {
+        $finalMode = [int]$mode.after
+    }
+    if ($null -ne $adapter) {
+        if ($currentMode -eq 0) {
+            Invoke-TsVipSet $Instance 'VirtualIPMode' 1
+            $currentMode = 1
+        }
+        Invoke-TsVipSet $Instance 'NetworkAdapterMacAddress' $adapter.after
+    }
+    if ($finalMode -ne $currentMode) {
+        Invoke-TsVipSet $Instance 'VirtualIPMode' $finalMode
     }
 }
 

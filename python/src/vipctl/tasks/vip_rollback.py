@@ -35,7 +35,8 @@ MARKER_KEY_PREFIX: Final = "HKLM\\SOFTWARE\\vipctl.rolled-back."
 MARKER_VALUE: Final = "RestoredSet"
 TSVIP_BACKUP: Final = "tsvip.json"
 # Set folders are named `<UTC stamp>-<module>` (request_builders.backup_dir_for).
-_SET_NAME = re.compile(r"^(\d{8}T\d{12}Z)-(.+)$")
+# Stamps carry microseconds; whole-second stamps (an earlier spelling) are still recognised.
+_SET_NAME = re.compile(r"^(\d{8}T\d{6}(?:\d{6})?Z)-(.+)$")
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,11 @@ def _not_restored(restored: Response | None) -> list[str]:
     return warnings
 
 
+# Restoring what these modules changed (EnableVirtualIP, the Winsock catalog, the WMI settings)
+# takes effect only after a restart, as the change itself did.
+_REBOOT_MODULES: Final = frozenset({"rds_ip_virtualization"})
+
+
 def _result(
     chosen: Sequence[BackupSet],
     done: Sequence[str],
@@ -255,6 +261,7 @@ def _result(
     verb = "would restore" if check else "restored"
     return TaskResult(
         changed=True,
+        reboot_required=any(s.module in _REBOOT_MODULES for s in chosen),
         msg=f"{verb} {len(chosen)} backup set(s), {files} file(s), newest first",
         data=data,
         diff=_diff(chosen, check=check),

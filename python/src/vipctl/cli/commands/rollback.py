@@ -1,4 +1,5 @@
-"""`vipctl rollback`: restore the newest backup set not yet restored (or `--set DIR`) on each host.
+"""`vipctl rollback`: restore the newest backup set not yet restored (or `--set DIR`, or every set
+made `--since TIME`) on each host.
 
 The work is the vip_rollback module's task (vipctl.tasks.vip_rollback), so the CLI and the
 playbooks restore the same way: run again to step one module call further back.
@@ -20,8 +21,9 @@ from vipctl.tasks.vip_rollback import MODULE, run_vip_rollback
 HEADERS = ("HOST", "SET", "RESULT", "FILES")
 
 
-def rollback_work(check: bool, wanted: str | None) -> HostWork:
-    params: dict[str, Any] = {"sets": [wanted] if wanted else []}
+def rollback_work(check: bool, wanted: str | None, since: str | None = None) -> HostWork:
+    # Validated by the task before any host is contacted (since and sets are exclusive).
+    params: dict[str, Any] = {"sets": [wanted] if wanted else [], "since": since}
 
     def work(target: Target, runner: Runner) -> list[dict[str, Any]]:
         del target
@@ -55,7 +57,7 @@ def _row(record: dict[str, Any]) -> list[Any]:
 
 def run(ctx: Context) -> Outcome:
     start = time.monotonic()
-    records = ctx.run(rollback_work(ctx.check, ctx.backup_set))
+    records = ctx.run(rollback_work(ctx.check, ctx.backup_set, ctx.since))
     summary = host_summary(records)
     text = table(HEADERS, [_row(r) for r in records])
     text += "\n\n" + summary_line(
