@@ -72,3 +72,11 @@ def test_bad_input_exits_3_and_says_why(tmp_path: Path) -> None:
     desired.write_text("vipctl_prefer_loopback: {processes: [a/b.exe]}\n")
     code, _, err = run("apply", "-i", str(inventory), "-d", str(desired), "--check")
     assert code == 3 and "processes" in err
+
+
+def test_rollback_with_a_bad_since_is_bad_input_before_any_host(tmp_path: Path) -> None:
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("[rdsh]\nvda01 ansible_host=127.0.0.1 ansible_user=u ansible_password=p\n")
+    code, _, err = run("rollback", "-i", str(inventory), "--since", "yesterday-ish")
+    assert code == 3
+    assert "since" in err

@@ -16,7 +16,7 @@ from vipctl.cli.jobs import HostWork
 from vipctl.cli.output import host_problem, host_summary, summary_line, table
 from vipctl.cli.targets import Target
 from vipctl.tasks.common import Runner
-from vipctl.tasks.vip_rollback import MODULE, run_vip_rollback
+from vipctl.tasks.vip_rollback import MODULE, parse_selection, run_vip_rollback
 
 HEADERS = ("HOST", "SET", "RESULT", "FILES")
 
@@ -57,6 +57,8 @@ def _row(record: dict[str, Any]) -> list[Any]:
 
 def run(ctx: Context) -> Outcome:
     start = time.monotonic()
+    # Bad --since / --set are bad input (exit 3) before any host is contacted, not a host failure.
+    parse_selection({"sets": [ctx.backup_set] if ctx.backup_set else [], "since": ctx.since})
     records = ctx.run(rollback_work(ctx.check, ctx.backup_set, ctx.since))
     summary = host_summary(records)
     text = table(HEADERS, [_row(r) for r in records])
