@@ -33,8 +33,10 @@ def _port_free(address: str, port: int) -> bool:
     return True
 
 
-@pytest.fixture
-def default_farm(tmp_path: Path) -> Iterator[SimServer]:
+@pytest.fixture(scope="module")
+def default_farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimServer]:
+    # One server for both connections: binding the fixed addresses twice in a row can race the
+    # previous server's sockets still closing.
     farm = load_farm(None)
     busy = [
         h.winrm.address for h in farm.hosts.values() if not _port_free(h.winrm.address, h.winrm.http_port)
@@ -42,7 +44,7 @@ def default_farm(tmp_path: Path) -> Iterator[SimServer]:
     if busy:
         pytest.skip(f"another simulator already serves the default farm's addresses {busy}")
     sim = SimServer(max_receive_wait_s=0.5)
-    sim.start(farm, state_dir=tmp_path)
+    sim.start(farm, state_dir=tmp_path_factory.mktemp("default-farm"))
     yield sim
     sim.stop()
 
