@@ -17,8 +17,8 @@ from vipctl.sim.server import SimServer
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
-# The committed inventory names the default farm's fixed addresses, so this test alone serves them.
-pytestmark = pytest.mark.xdist_group("default-farm-addresses")
+# The committed inventory names the default farm's fixed addresses, so this test alone serves them,
+# and serves them once: both connections are checked in this one test, never on two workers at once.
 
 
 def _port_free(address: str, port: int) -> bool:
@@ -33,10 +33,8 @@ def _port_free(address: str, port: int) -> bool:
     return True
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def default_farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimServer]:
-    # One server for both connections: binding the fixed addresses twice in a row can race the
-    # previous server's sockets still closing.
     farm = load_farm(None)
     busy = [
         h.winrm.address for h in farm.hosts.values() if not _port_free(h.winrm.address, h.winrm.http_port)
@@ -49,8 +47,12 @@ def default_farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimServer
     sim.stop()
 
 
-@pytest.mark.parametrize("connection", ["winrm", "psrp"])
-def test_ad_hoc_vip_status_with_the_short_name(default_farm: SimServer, connection: str) -> None:
+def test_ad_hoc_vip_status_with_the_short_name_over_winrm_and_psrp(default_farm: SimServer) -> None:
+    for connection in ("winrm", "psrp"):
+        _ad_hoc(default_farm, connection)
+
+
+def _ad_hoc(default_farm: SimServer, connection: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     proc = subprocess.run(
