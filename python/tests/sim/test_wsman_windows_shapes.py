@@ -429,6 +429,22 @@ def check_done_streams(response: ET.Element, command_id: str, names: list[str]) 
     return output
 
 
+def receive_cmd_done(
+    endpoint: WsmanEndpoint, shell_id: str, command_id: str
+) -> tuple[ET.Element, dict[str, bytes]]:
+    """Receive stdout and stderr of a finished cmd command: the ReceiveResponse and its streams."""
+    parsed = exchange(
+        endpoint,
+        ns.ACTION_RECEIVE,
+        ns.RESOURCE_CMD,
+        body=receive_body(command_id, "stdout stderr"),
+        shell_id=shell_id,
+        options=KEEPALIVE,
+    )
+    response = parsed.only_child(ns.SHELL, "ReceiveResponse")
+    return response, check_done_streams(response, command_id, ["stdout", "stderr"])
+
+
 def test_cmd_command_send_receive_signal_delete(endpoint: WsmanEndpoint) -> None:
     # test_winrs_stderr_rc.yml, exchange by exchange; the command here writes stdout and exits 0.
     shell_id, _ = create_cmd(endpoint)
@@ -440,16 +456,7 @@ def test_cmd_command_send_receive_signal_delete(endpoint: WsmanEndpoint) -> None
     parsed = exchange(endpoint, ns.ACTION_SEND, ns.RESOURCE_CMD, body=send, shell_id=shell_id)
     assert list(parsed.only_child(ns.SHELL, "SendResponse")) == []
 
-    parsed = exchange(
-        endpoint,
-        ns.ACTION_RECEIVE,
-        ns.RESOURCE_CMD,
-        body=receive_body(command_id, "stdout stderr"),
-        shell_id=shell_id,
-        options=KEEPALIVE,
-    )
-    response = parsed.only_child(ns.SHELL, "ReceiveResponse")
-    output = check_done_streams(response, command_id, ["stdout", "stderr"])
+    response, output = receive_cmd_done(endpoint, shell_id, command_id)
     assert output["stdout"] and output["stderr"] == b""
     assert response.findtext(f"{q(ns.SHELL, 'CommandState')}/{q(ns.SHELL, 'ExitCode')}") == "0"
 
@@ -466,16 +473,7 @@ def test_cmd_receive_with_stderr_and_a_non_zero_exit_code(endpoint: WsmanEndpoin
     # anything but the executor, so the output is all on stderr, but the shape is the same.
     shell_id, _ = create_cmd(endpoint)
     command_id = run_cmd(endpoint, shell_id, "cmd.exe", ["/c echo out && echo err>&2 && exit 1"])
-    parsed = exchange(
-        endpoint,
-        ns.ACTION_RECEIVE,
-        ns.RESOURCE_CMD,
-        body=receive_body(command_id, "stdout stderr"),
-        shell_id=shell_id,
-        options=KEEPALIVE,
-    )
-    response = parsed.only_child(ns.SHELL, "ReceiveResponse")
-    output = check_done_streams(response, command_id, ["stdout", "stderr"])
+    response, output = receive_cmd_done(endpoint, shell_id, command_id)
     assert output["stderr"] and output["stdout"] == b""
     assert response.findtext(f"{q(ns.SHELL, 'CommandState')}/{q(ns.SHELL, 'ExitCode')}") == "1"
 
