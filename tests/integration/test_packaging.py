@@ -63,7 +63,8 @@ def test_tarball_has_no_development_files(tarball: Path) -> None:
         "MANIFEST.json",
         "plugins/action/vip_status.py",
         "plugins/modules/vip_status.py",
-        "python/src/vipctl/executor/vipctl.ps1",
+        "python/src/vipctl/executor/ps/00_header.ps1",
+        "python/src/vipctl/executor/ps/90_dispatch.ps1",
         "playbooks/site.yml",
         "roles/farm_rollout/meta/argument_specs.yml",
     ):

@@ -17,7 +17,7 @@ import tree_sitter_powershell
 from tree_sitter import Language, Node, Parser
 
 from vipctl import registry_map
-from vipctl.executor import bootstrap, codec, script_text
+from vipctl.executor import PARTS, bootstrap, codec, script_text
 
 REPO = Path(__file__).resolve().parents[2]
 PARSER = Parser(Language(tree_sitter_powershell.language()))
@@ -112,8 +112,18 @@ def _command_problems(command: Node, line: int) -> list[str]:
 PS1_FILES = repository_ps1_files()
 
 
-def test_the_executor_is_among_the_checked_files() -> None:
-    assert REPO / "python/src/vipctl/executor/vipctl.ps1" in PS1_FILES
+def test_every_executor_part_is_among_the_checked_files() -> None:
+    for name in PARTS:
+        assert REPO / "python/src/vipctl/executor/ps" / name in PS1_FILES
+
+
+def test_every_authored_part_is_shipped() -> None:
+    on_disk = {path.name for path in (REPO / "python/src/vipctl/executor/ps").glob("*.ps1")}
+    assert on_disk == set(PARTS)
+
+
+def test_the_shipped_executor_parses_as_windows_powershell_51() -> None:
+    assert parse_problems(script_text()) == []
 
 
 @pytest.mark.parametrize("path", PS1_FILES, ids=[str(p.relative_to(REPO)) for p in PS1_FILES])

@@ -1,4 +1,10 @@
-"""The PowerShell executor shipped with vipctl and the Python side of its protocol."""
+"""The PowerShell executor shipped with vipctl and the Python side of its protocol.
+
+The executor is authored as parts under `executor/ps/`, one file per area (mirroring the twin's
+`sim/twin/*_ops.py`), and shipped as one script: the parts joined in the fixed order of `PARTS`,
+without comment lines or blank lines. The shipped form is what runs on hosts, what the simulator
+byte-compares, and what the Pester suite runs through the bootstrap.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,54 @@ import hashlib
 from functools import lru_cache
 from importlib import resources
 
-SCRIPT_NAME = "vipctl.ps1"
+# The order matters: the header holds `param(...)`, which PowerShell only accepts first, and
+# the dispatcher at the end runs the request once every function above it is defined.
+PARTS = (
+    "00_header.ps1",
+    "10_common.ps1",
+    "20_registry.ps1",
+    "30_tsvip.ps1",
+    "40_citrix.ps1",
+    "50_features.ps1",
+    "60_endpoints.ps1",
+    "70_sessions.ps1",
+    "80_facts.ps1",
+    "90_dispatch.ps1",
+)
+
+
+def part_text(name: str) -> str:
+    """One authored part, comments and all."""
+    return resources.files(__package__).joinpath("ps", name).read_text(encoding="utf-8")
+
+
+def strip_for_shipping(text: str) -> str:
+    """Drop whole-line comments and blank lines, leaving here-string bodies exactly as written.
+
+    A here-string opens with a line ending in `@'` or `@"` and closes with a line starting with
+    `'@` or `"@`; inside it a `#` line is data, not a comment."""
+    kept: list[str] = []
+    closer: str | None = None
+    for line in text.splitlines():
+        if closer is not None:
+            kept.append(line)
+            if line.startswith(closer):
+                closer = None
+            continue
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        kept.append(line.rstrip())
+        if stripped.endswith(("@'", '@"')):
+            closer = stripped[-1] + "@"
+    return "\n".join(kept) + "\n"
 
 
 @lru_cache(maxsize=1)
 def script_bytes() -> bytes:
     """The executor exactly as shipped: what runs on hosts and what the simulator hash-checks."""
-    return resources.files(__package__).joinpath(SCRIPT_NAME).read_bytes()
+    joined = "".join(strip_for_shipping(part_text(name)) for name in PARTS)
+    return joined.encode("utf-8")
 
 
 def script_text() -> str:
