@@ -33,8 +33,27 @@ def part_text(name: str) -> str:
     return resources.files(__package__).joinpath("ps", name).read_text(encoding="utf-8")
 
 
+def _without_trailing_comment(line: str) -> str:
+    """The line without a trailing ` # reason` comment.
+
+    Parts carry trailing comments only where a silenced error or an empty catch says why (the
+    static checker forbids any other). The comment starts at the first ` # ` outside quotes. This
+    runs on the controller, where no PowerShell parser is at hand, so it is a plain scan; the
+    checker's tests prove that, for every part, it removes exactly the comments that
+    tree-sitter-powershell finds (tests/powershell/test_ps_static_check.py)."""
+    single = double = False
+    for index, char in enumerate(line):
+        if char == "'" and not double:
+            single = not single
+        elif char == '"' and not single:
+            double = not double
+        elif char == "#" and not single and not double and index > 0 and line[index - 1] in " \t":
+            return line[:index].rstrip()
+    return line
+
+
 def strip_for_shipping(text: str) -> str:
-    """Drop whole-line comments and blank lines, leaving here-string bodies exactly as written.
+    """Drop comments and blank lines, leaving here-string bodies exactly as written.
 
     A here-string opens with a line ending in `@'` or `@"` and closes with a line starting with
     `'@` or `"@`; inside it a `#` line is data, not a comment."""
@@ -49,7 +68,9 @@ def strip_for_shipping(text: str) -> str:
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        kept.append(line.rstrip())
+        code = _without_trailing_comment(line).rstrip()
+        stripped = code.strip()
+        kept.append(code)
         if stripped.endswith(("@'", '@"')):
             closer = stripped[-1] + "@"
     return "\n".join(kept) + "\n"

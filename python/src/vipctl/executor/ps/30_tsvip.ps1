@@ -102,7 +102,9 @@ function Get-TsVipChanges($Wanted, $Current) {
     return , $changes
 }
 
-function Invoke-TsVipSet($Instance, $Name, $Value) {
+function Invoke-TsVipMethod($Instance, $Name, $Value) {
+    # Calls the Set*/Select* method that writes one property. Not named Invoke-TsVipSet: that is
+    # the tsvip_set handler, and PowerShell keeps only the last of two functions with one name.
     if ($Name -eq 'ProgramList') {
         $Value = [string[]]$Value
     }
@@ -131,7 +133,7 @@ function Write-TsVipChanges($Instance, $Changes) {
             $mode = $change
         }
         else {
-            Invoke-TsVipSet $Instance $change.name $change.after
+            Invoke-TsVipMethod $Instance $change.name $change.after
         }
     }
     $currentMode = 1
@@ -145,13 +147,13 @@ function Write-TsVipChanges($Instance, $Changes) {
     }
     if ($null -ne $adapter) {
         if ($currentMode -eq 0) {
-            Invoke-TsVipSet $Instance 'VirtualIPMode' 1
+            Invoke-TsVipMethod $Instance 'VirtualIPMode' 1
             $currentMode = 1
         }
-        Invoke-TsVipSet $Instance 'NetworkAdapterMacAddress' $adapter.after
+        Invoke-TsVipMethod $Instance 'NetworkAdapterMacAddress' $adapter.after
     }
     if ($finalMode -ne $currentMode) {
-        Invoke-TsVipSet $Instance 'VirtualIPMode' $finalMode
+        Invoke-TsVipMethod $Instance 'VirtualIPMode' $finalMode
     }
 }
 
@@ -176,7 +178,7 @@ function Save-TsVipBackup($Changes) {
         }
     }
     $saved = [ordered]@{ properties = $script:TsVipSaved }
-    [System.IO.File]::WriteAllText($file, ($saved | ConvertTo-Json -Depth 20), (New-Object System.Text.UTF8Encoding $false))
+    [System.IO.File]::WriteAllText($file, ($saved | ConvertTo-Json -Depth 20 -Compress), (New-Object System.Text.UTF8Encoding $false))
     return $file
 }
 

@@ -1,14 +1,14 @@
 # ---------------------------------------------------------------- Citrix Group Policy provider
 
 function Open-CitrixPolicyDrive($Address) {
-    if ($null -eq (Get-PSSnapin -Name $CitrixSnapin -ErrorAction SilentlyContinue)) {
-        if ($null -eq (Get-PSSnapin -Registered -Name $CitrixSnapin -ErrorAction SilentlyContinue)) {
+    if ($null -eq (Get-PSSnapin -Name $CitrixSnapin -ErrorAction SilentlyContinue)) { # not loaded yet is the question asked
+        if ($null -eq (Get-PSSnapin -Registered -Name $CitrixSnapin -ErrorAction SilentlyContinue)) { # not registered is the question asked
             Stop-Op 'not_available' "snap-in $CitrixSnapin is not installed (not a Delivery Controller)"
         }
         Add-PSSnapin -Name $CitrixSnapin
     }
     $driveName = 'VipctlPolicy'
-    if ($null -ne (Get-PSDrive -Name $driveName -ErrorAction SilentlyContinue)) {
+    if ($null -ne (Get-PSDrive -Name $driveName -ErrorAction SilentlyContinue)) { # no drive left from an earlier op is the usual case
         Remove-PSDrive -Name $driveName
     }
     if ($Address.scope -eq 'site') {
@@ -44,7 +44,7 @@ function Find-CitrixSettingCategory([string]$Drive, [string]$Setting) {
     # The category folder of a setting differs between releases, so it is looked up, not assumed.
     foreach ($node in @('Computer', 'User')) {
         $root = "$Drive\$node\Unfiltered\Settings"
-        $found = @(Get-ChildItem -LiteralPath $root -Recurse -ErrorAction SilentlyContinue | Where-Object { $_.PSChildName -eq $Setting })
+        $found = @(Get-ChildItem -LiteralPath $root -Recurse -ErrorAction SilentlyContinue | Where-Object { $_.PSChildName -eq $Setting }) # a node without that half is skipped; found nowhere is not_found below
         if ($found.Count -gt 0) {
             $relative = $found[0].PSPath.Substring($found[0].PSPath.IndexOf('\Unfiltered\Settings\') + '\Unfiltered\Settings\'.Length)
             return @{ node = $node; relative = $relative }
@@ -296,7 +296,7 @@ function Save-CitrixPolicyBackup($Address, $Current) {
         controller = $Address.controller
         policy     = $Current
     }
-    [System.IO.File]::WriteAllText($file, ($saved | ConvertTo-Json -Depth 20), (New-Object System.Text.UTF8Encoding $false))
+    [System.IO.File]::WriteAllText($file, ($saved | ConvertTo-Json -Depth 20 -Compress), (New-Object System.Text.UTF8Encoding $false))
     $script:BackedUp[$file.ToLowerInvariant()] = $file
     $script:Backups.Add($file)
     return $file

@@ -2,7 +2,7 @@
 
 function Invoke-FeatureInstall($Op) {
     $name = Get-RequiredString $Op 'name'
-    if ($null -eq (Get-Command -Name Get-WindowsFeature -ErrorAction SilentlyContinue)) {
+    if ($null -eq (Get-Command -Name Get-WindowsFeature -ErrorAction SilentlyContinue)) { # absent on a client OS, answered below
         Stop-Op 'not_available' 'Get-WindowsFeature is not available (not a Windows Server)'
     }
     $feature = Get-WindowsFeature -Name $name

@@ -86,13 +86,15 @@ function Invoke-NetEndpoints($Op) {
     }
     $processes = Get-ProcessTable
     $endpoints = New-Object System.Collections.Generic.List[object]
+    # No -ErrorAction SilentlyContinue: a failing NetTCPIP/CIM query fails the op with its kind
+    # (Get-ErrorKind) instead of reading as a host without sockets.
     if ($protocols -contains 'tcp') {
-        foreach ($row in @(Get-NetTCPConnection -ErrorAction SilentlyContinue)) {
+        foreach ($row in @(Get-NetTCPConnection)) {
             $endpoints.Add((New-EndpointRow 'tcp' $row $processes $true))
         }
     }
     if ($protocols -contains 'udp') {
-        foreach ($row in @(Get-NetUDPEndpoint -ErrorAction SilentlyContinue)) {
+        foreach ($row in @(Get-NetUDPEndpoint)) {
             $endpoints.Add((New-EndpointRow 'udp' $row $processes $false))
         }
     }

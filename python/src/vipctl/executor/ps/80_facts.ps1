@@ -56,10 +56,10 @@ function Invoke-HostFacts($Op) {
     $addresses = @(Get-CimInstance -ClassName Win32_NetworkAdapterConfiguration -Filter 'IPEnabled = TRUE' |
             ForEach-Object { $_.IPAddress } | Where-Object { $_ -match '^\d+\.\d+\.\d+\.\d+$' } | ForEach-Object { [string]$_ })
     $rdsInstalled = $false
-    if ($null -ne (Get-Command -Name Get-WindowsFeature -ErrorAction SilentlyContinue)) {
+    if ($null -ne (Get-Command -Name Get-WindowsFeature -ErrorAction SilentlyContinue)) { # absent on a client OS: no role
         $rdsInstalled = [bool](Get-WindowsFeature -Name 'RDS-RD-Server').Installed
     }
-    $controller = $null -ne (Get-PSSnapin -Registered -Name $CitrixSnapin -ErrorAction SilentlyContinue)
+    $controller = $null -ne (Get-PSSnapin -Registered -Name $CitrixSnapin -ErrorAction SilentlyContinue) # not registered: not a controller
     $data = [ordered]@{
         computer_name      = [string]$env:COMPUTERNAME
         product_name       = Get-RegistryString $versionKey 'ProductName'

@@ -16,6 +16,11 @@ if TYPE_CHECKING:
 # The executor keeps letters, digits, '.', '_' and '-' in file names and turns the rest into '_'.
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 
+
+def _backup_text(content: dict[str, Any]) -> bytes:
+    """A JSON backup as the executor writes it: `ConvertTo-Json -Depth 20 -Compress`, one line."""
+    return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
 Outcome = tuple[bool, dict[str, Any]]  # (changed, data)
 
 
@@ -67,7 +72,7 @@ class OpContext:
         file = self.backup_dir.rstrip("\\") + "\\" + _UNSAFE_FILE_CHARS.sub("_", file_stem) + ".json"
         if file.lower() in self._backed_up:
             return self._backed_up[file.lower()]
-        self.host.files.write(file, json.dumps(content, ensure_ascii=False, indent=2).encode("utf-8"))
+        self.host.files.write(file, _backup_text(content))
         return self._remember(file.lower(), file)
 
     def backup_tsvip(self, changes: list[dict[str, Any]]) -> str | None:
@@ -84,7 +89,7 @@ class OpContext:
         for change in changes:
             self._tsvip_saved.setdefault(change["name"], change["before"])
         content = {"properties": self._tsvip_saved}
-        self.host.files.write(file, json.dumps(content, ensure_ascii=False, indent=2).encode("utf-8"))
+        self.host.files.write(file, _backup_text(content))
         return file
 
     def _remember(self, identity: str, file: str) -> str:
