@@ -47,7 +47,8 @@ AUTOMATIC_VARIABLES = frozenset(
         "_", "psitem", "input", "args", "matches", "null", "true", "false", "lastexitcode", "?", "^", "$",
         "psscriptroot", "pscommandpath", "myinvocation", "psboundparameters", "pscmdlet", "executioncontext",
         "host", "home", "pid", "pshome", "psversiontable", "psculture", "psuiculture", "shellid", "error",
-        "this", "foreach", "switch", "stacktrace", "pwd", "ofs", "nestedpromptlevel", "psdefaultparametervalues",
+        "this", "foreach", "switch", "stacktrace", "pwd", "ofs", "nestedpromptlevel",
+        "psdefaultparametervalues",
         "erroractionpreference", "progresspreference", "verbosepreference", "warningpreference",
         "debugpreference", "informationpreference", "confirmpreference", "whatifpreference",
         "outputencoding", "maximumhistorycount", "psmoduleautoloadingpreference", "pssessionoption",
@@ -86,9 +87,12 @@ class Callee:
 
 
 def walk(node: Node) -> Iterator[Node]:
-    yield node
-    for child in node.children:
-        yield from walk(child)
+    """The node and its descendants in source order (iterative: the trees are deep)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
 
 
 def text_of(node: Node) -> str:
@@ -159,7 +163,9 @@ def _parameter_nodes(function: Node) -> tuple[list[Node], bool]:
     if holder is None:
         return [], False
     parameter_list = child_of_type(holder, "parameter_list")
-    parameters = [] if parameter_list is None else [c for c in parameter_list.children if c.type == "script_parameter"]
+    parameters = (
+        [] if parameter_list is None else [c for c in parameter_list.children if c.type == "script_parameter"]
+    )
     attributes = " ".join(text_of(n).lower() for n in walk(holder) if n.type == "attribute")
     advanced = "cmdletbinding" in attributes or "[parameter" in attributes or "parameter(" in attributes
     return parameters, advanced
@@ -256,7 +262,11 @@ def parse_call(command: Node, callee: Callee | None) -> Call | None:
             value: Node | None = None
             colon = text_of(element).endswith(":") or _followed_by_colon(element, separators)
             is_switch = callee is not None and _resolve(callee, parameter)[1] is True
-            if index < len(elements) and elements[index].type != "command_parameter" and (colon or not is_switch):
+            if (
+                index < len(elements)
+                and elements[index].type != "command_parameter"
+                and (colon or not is_switch)
+            ):
                 value = elements[index]
                 index += 1
             named.append((element, parameter, value))
@@ -321,6 +331,7 @@ class Checker:
         self.tree = PARSER.parse(source.encode("utf-8"))
         self.root = self.tree.root_node
         self.findings: list[Finding] = []
+        self.nodes = list(walk(self.root))
         self.functions = functions_of(self.root)
         self.comment_lines = self._comment_lines()
 
@@ -329,7 +340,7 @@ class Checker:
 
     def _comment_lines(self) -> dict[int, str]:
         lines: dict[int, str] = {}
-        for node in walk(self.root):
+        for node in self.nodes:
             if node.type == "comment":
                 lines[line_of(node)] = text_of(node)
         return lines
@@ -347,7 +358,8 @@ class Checker:
                 self.report(
                     duplicate.node,
                     "duplicate-function",
-                    f"function {duplicate.name} is already defined on line {first}; PowerShell keeps only the last",
+                    f"function {duplicate.name} is already defined on line {first}; "
+                    "PowerShell keeps only the last",
                 )
 
     def callee(self, name: str) -> Callee | None:
@@ -360,7 +372,7 @@ class Checker:
         return table.get(lowered)
 
     def check_calls(self) -> None:
-        for node in walk(self.root):
+        for node in self.nodes:
             if node.type != "command":
                 continue
             name = command_name_of(node)
@@ -404,7 +416,7 @@ class Checker:
     def check_convertto_json(self) -> None:
         table, _ = cmdlet_table()
         callee = table["convertto-json"]
-        for node in walk(self.root):
+        for node in self.nodes:
             if node.type != "command" or (command_name_of(node) or "").lower() != "convertto-json":
                 continue
             call = parse_call(node, callee)
@@ -413,29 +425,33 @@ class Checker:
             if missing:
                 self.report(node, "convertto-json", "ConvertTo-Json without " + " and ".join(missing))
 
+    def silencing(self, node: Node) -> str | None:
+        """What `node` silences, if it is `-ErrorAction SilentlyContinue|Ignore` or an assignment of
+        either to $ErrorActionPreference."""
+        if node.type == "command_parameter":
+            parameter = text_of(node).lstrip("-").rstrip(":").lower()
+            if parameter != "ea" and not (len(parameter) >= 6 and "erroraction".startswith(parameter)):
+                return None
+            value = node.next_named_sibling
+            while value is not None and value.type == "command_argument_sep":
+                value = value.next_named_sibling
+            if value is not None and text_of(value).strip("'\"").lower() in SILENCING_ACTIONS:
+                return f"-ErrorAction {text_of(value)}"
+        elif node.type == "assignment_expression":
+            target = text_of(node.children[0]).lower().replace("$script:", "$").replace("$global:", "$")
+            value_text = text_of(node.children[-1]).strip("'\" ").lower()
+            if target.strip() == "$erroractionpreference" and value_text in SILENCING_ACTIONS:
+                return f"$ErrorActionPreference = {text_of(node.children[-1]).strip()}"
+        return None
+
     def check_silenced_errors(self) -> None:
-        for node in walk(self.root):
-            if node.type == "command_parameter":
-                parameter = text_of(node).lstrip("-").rstrip(":").lower()
-                if parameter not in ("erroraction", "ea") and not (
-                    len(parameter) >= 6 and "erroraction".startswith(parameter)
-                ):
-                    continue
-                value = node.next_named_sibling
-                while value is not None and value.type == "command_argument_sep":
-                    value = value.next_named_sibling
-                if value is not None and text_of(value).strip("'\"").lower() in SILENCING_ACTIONS:
-                    if not self.has_reason(line_of(node)):
-                        self.report(node, "silenced-error", f"-ErrorAction {text_of(value)} without a comment saying why")
-            elif node.type == "assignment_expression":
-                target = text_of(node.children[0]).lower().replace("$script:", "$").replace("$global:", "$")
-                value_text = text_of(node.children[-1]).strip("'\" ").lower()
-                if target.strip() == "$erroractionpreference" and value_text in SILENCING_ACTIONS:
-                    if not self.has_reason(line_of(node)):
-                        self.report(node, "silenced-error", "$ErrorActionPreference silenced without a comment saying why")
+        for node in self.nodes:
+            silenced = self.silencing(node)
+            if silenced is not None and not self.has_reason(line_of(node)):
+                self.report(node, "silenced-error", f"{silenced} without a comment on the line saying why")
 
     def check_empty_catch(self) -> None:
-        for node in walk(self.root):
+        for node in self.nodes:
             if node.type != "catch_clause":
                 continue
             block = child_of_type(node, "statement_block")
@@ -445,29 +461,31 @@ class Checker:
                 self.report(node, "empty-catch", "empty catch block without a comment on its line saying why")
 
     def check_comments(self) -> None:
-        silencing = {f.line for f in self.findings if f.rule in ("silenced-error", "empty-catch")}
-        reason_lines = set()
-        for node in walk(self.root):
-            if node.type == "catch_clause":
-                reason_lines.add(line_of(node))
-            elif node.type == "command_parameter" and text_of(node).lower().startswith(("-erroraction", "-ea")):
-                reason_lines.add(line_of(node))
-            elif node.type == "assignment_expression" and "erroractionpreference" in text_of(node.children[0]).lower():
-                reason_lines.add(line_of(node))
+        # A trailing comment may only give the reason for a silenced error or a catch, or allow a
+        # variable finding (`# allow: ...`).
+        reason_lines = {
+            line_of(node)
+            for node in self.nodes
+            if node.type == "catch_clause" or self.silencing(node) is not None
+        }
+        reason_lines |= {line for line, text in self.comment_lines.items() if _is_allow(text)}
         lines = self.source.splitlines()
-        for node in walk(self.root):
+        for node in self.nodes:
             if node.type != "comment":
                 continue
             text = text_of(node)
             if text.startswith("<#"):
-                self.report(node, "trailing-comment", "block comment <# #>: use # lines (shipping strips only those)")
+                self.report(
+                    node, "trailing-comment", "block comment <# #>: use # lines (shipping strips only those)"
+                )
                 continue
             before = lines[node.start_point[0]][: node.start_point[1]]
-            if before.strip() and line_of(node) not in reason_lines | silencing:
+            if before.strip() and line_of(node) not in reason_lines:
                 self.report(
                     node,
                     "trailing-comment",
-                    "comment after code: put it on its own line (only the reason for a silenced error may trail)",
+                    "comment after code: put it on its own line "
+                    "(only the reason for a silenced error may trail)",
                 )
 
     # ------------------------------------------------------------ variables
@@ -597,7 +615,9 @@ class _Flow:
         self.reported: set[tuple[int, int]] = set()
 
     # A statement returns (assigned after it, whether the path ends there).
-    def block_statements(self, statements: list[Node], assigned: frozenset[str]) -> tuple[frozenset[str], bool]:
+    def block_statements(
+        self, statements: list[Node], assigned: frozenset[str]
+    ) -> tuple[frozenset[str], bool]:
         for statement in statements:
             assigned, ends = self.statement(statement, assigned)
             if ends:
@@ -724,7 +744,9 @@ class _Flow:
             return assigned | finally_assigned, True
         return frozenset.intersection(*outcomes) | finally_assigned, False
 
-    def expression(self, node: Node, assigned: frozenset[str], parameters_only: bool = False) -> frozenset[str]:
+    def expression(
+        self, node: Node, assigned: frozenset[str], parameters_only: bool = False
+    ) -> frozenset[str]:
         """Reads and assignments inside an expression, in evaluation order."""
         kind = node.type
         if kind == "assignment_expression":
@@ -821,13 +843,22 @@ class _Flow:
         if key in self.reported:
             return
         self.reported.add(key)
-        if self.checker.has_reason(line_of(node)) and "allow" in self.checker.comment_lines.get(line_of(node), ""):
+        if self.checker.has_reason(line_of(node)) and "allow" in self.checker.comment_lines.get(
+            line_of(node), ""
+        ):
             return
         self.checker.report(
             node,
             "unassigned-variable",
-            f"{text_of(node)} may be read before it is assigned in this scope (Set-StrictMode -Version Latest stops here)",
+            f"{text_of(node)} may be read before it is assigned in this scope "
+            "(Set-StrictMode -Version Latest stops here)",
         )
+
+
+def _is_allow(comment: str) -> bool:
+    """`# allow: <reason>`: a finding on this line was judged and the reason is given."""
+    body = comment.lstrip("#").strip()
+    return body.lower().startswith("allow:") and len(body) > len("allow:") + 3
 
 
 def _unscoped(name: str) -> str:

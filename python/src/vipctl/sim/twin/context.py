@@ -21,6 +21,7 @@ def _backup_text(content: dict[str, Any]) -> bytes:
     """A JSON backup as the executor writes it: `ConvertTo-Json -Depth 20 -Compress`, one line."""
     return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
+
 Outcome = tuple[bool, dict[str, Any]]  # (changed, data)
 
 
