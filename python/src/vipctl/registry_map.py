@@ -21,7 +21,9 @@ WINSOCK_FIX_KEY: Final = WINSOCK_FIX_PARENT + "\\" + WINSOCK_FIX_KEY_NAME
 # What identifies the entry KB 4501072 means; any other entry under that name is left alone.
 WINSOCK_FIX_APP_FULL_PATHS: Final = (r"C:\Windows\System32\svchost.exe", r"C:\Windows\system32\svchost.exe")
 WINSOCK_FIX_LSP_CATEGORIES: Final = 0x40000000
-# The fix renames rather than deletes, so the entry can be put back exactly.
+# The fix renames rather than deletes, as KB 4501072 itself prescribes (it renames the key in place
+# and notes that deleting it has the same effect); the rename keeps the entry restorable
+# (docs/windows-facts.md#kb-4501072-renames-the-winsock-catalog-entry-2c69d9f1).
 WINSOCK_FIX_RENAMED_NAME: Final = WINSOCK_FIX_KEY_NAME + ".vipctl-disabled"
 WINSOCK_FIX_RENAMED_KEY: Final = WINSOCK_FIX_PARENT + "\\" + WINSOCK_FIX_RENAMED_NAME
 # Citrix preferred loopback (the Citrix "Virtual IP and virtual loopback" page).

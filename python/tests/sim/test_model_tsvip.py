@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vipctl import registry_map
-from vipctl.sim.model.errors import BadArgument, NotAvailable, PolicyControlled
+from vipctl.sim.model.errors import BadArgument, Failed, NotAvailable, PolicyControlled
 from vipctl.sim.model.network import Adapter
 from vipctl.sim.model.registry import Registry
 from vipctl.sim.model.regvalue import RegValue
@@ -76,3 +76,23 @@ def test_bad_property_and_missing_role() -> None:
     with pytest.raises(NotAvailable):
         absent.properties()
     assert absent.effective().active is False
+
+
+def test_select_network_adapter_fails_while_the_mode_is_per_session() -> None:
+    # docs/windows-facts.md#selectnetworkadapter-fails-in-per-session-mode
+    _, tsvip = make()
+    tsvip.set_local({"VirtualIPMode": 0})
+    with pytest.raises(Failed, match="per session"):
+        tsvip.invoke_method("NetworkAdapterMacAddress", NIC.mac)
+    tsvip.invoke_method("VirtualIPMode", 1)
+    tsvip.invoke_method("NetworkAdapterMacAddress", NIC.mac)
+    assert tsvip.properties()["NetworkAdapterMacAddress"] == NIC.mac
+
+
+def test_each_wmi_method_refuses_a_value_under_policy() -> None:
+    reg, tsvip = make()
+    reg.set_value(P, registry_map.ENABLE_VIRTUAL_IP.name, RegValue("REG_DWORD", 1))
+    with pytest.raises(PolicyControlled, match="SetVirtualIPActive"):
+        tsvip.invoke_method("VirtualIPActive", 0)
+    tsvip.invoke_method("VirtualizeLoopbackAddressesEnabled", 1)
+    assert tsvip.properties()["VirtualizeLoopbackAddressesEnabled"] == 1

@@ -5,7 +5,8 @@ $TsVipSettable = [ordered]@{
     VirtualIPMode                      = @{ method = 'SetVirtualIPMode'; policy = 'PolicySourceVirtualIPMode' }
     ProgramList                        = @{ method = 'SetProgramList'; policy = 'PolicySourceProgramList' }
     NetworkAdapterMacAddress           = @{ method = 'SelectNetworkAdapter'; policy = 'PolicySourceNetworkAdapter' }
-    # The parameter name of this method mirrors the property name (UNCONFIRMED in DOMAIN.md terms).
+    # Each method's one parameter is named like the property it sets, as Microsoft documents for all
+    # five (docs/windows-facts.md#win32_tsvirtualip-set-methods-name-their-parameter-after-the-property).
     VirtualizeLoopbackAddressesEnabled = @{ method = 'SetVirtualizeLoopbackAddressesEnabled'; policy = 'PolicySourceVirtualizeLoopbackAddresses' }
 }
 $TsVipListProperties = @('ProgramList', 'NetworkAdapterMacList')
@@ -121,8 +122,9 @@ function Invoke-TsVipMethod($Instance, $Name, $Value) {
 }
 
 function Write-TsVipChanges($Instance, $Changes) {
-    # SelectNetworkAdapter returns an error while the mode is per session (Microsoft's page for the
-    # method), so an adapter is selected in per-program mode and the wanted mode is set after it.
+    # SelectNetworkAdapter returns an error while the mode is per session
+    # (docs/windows-facts.md#selectnetworkadapter-fails-in-per-session-mode), so an adapter is
+    # selected in per-program mode and the wanted mode is set after it.
     $adapter = $null
     $mode = $null
     foreach ($change in $Changes) {

@@ -139,6 +139,22 @@ class TsVip:
             )
             self._registry.set_value(_LOCAL, local_name, value)
 
+    def invoke_method(self, prop: str, value: Any) -> None:
+        """One Set*/Select* method of Win32_TSVirtualIP, writing `prop` as Windows would.
+
+        Each method refuses a value under group policy, and SelectNetworkAdapter also refuses
+        while the mode is per session (docs/windows-facts.md#selectnetworkadapter-fails-in-per-session-mode),
+        so a writer must select the adapter in per-program mode and set the mode after it."""
+        setter = PROPERTIES[prop][2]
+        if not self.available:
+            raise NotAvailable("Win32_TSVirtualIP is not available: the RDS-RD-Server role is not installed")
+        after = _validate(prop, value, [a.mac for a in self._adapters])
+        if self._property(prop)[1]:
+            raise PolicyControlled(f"{setter} failed: {prop} is under group policy control")
+        if prop == "NetworkAdapterMacAddress" and self._property("VirtualIPMode")[0] == 0:
+            raise Failed(f"{setter} failed: the IP virtualization mode is per session")
+        self.apply([{"name": prop, "after": after}])
+
     def set_local(self, values: dict[str, Any]) -> None:
         """Seed the local store directly (farm files and vectors), bypassing policy checks."""
         self.apply(

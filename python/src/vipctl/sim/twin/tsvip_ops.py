@@ -6,10 +6,12 @@ import json
 from typing import Any
 
 from vipctl.sim.model.errors import BadArgument, NotFound
+from vipctl.sim.model.tsvip import TsVip
 from vipctl.sim.twin.args import require_str
 from vipctl.sim.twin.context import OpContext, Outcome
 
 ADAPTER = "NetworkAdapterMacAddress"
+MODE = "VirtualIPMode"
 
 
 def op_tsvip_get(ctx: OpContext, args: dict[str, Any]) -> Outcome:
@@ -27,8 +29,27 @@ def op_tsvip_set(ctx: OpContext, args: dict[str, Any]) -> Outcome:
         # The local store is written only through WMI (DOMAIN.md section 2): the backup is the
         # WMI values before, which tsvip_restore puts back through the same Set* methods.
         backup = ctx.backup_tsvip(changes)
-        tsvip.apply(changes)
+        write_changes(tsvip, changes)
     return bool(changes), {"changes": changes, "backup": backup}
+
+
+def write_changes(tsvip: TsVip, changes: list[dict[str, Any]]) -> None:
+    """The executor's Write-TsVipChanges: one WMI method per property; the adapter is selected
+    in per-program mode (SelectNetworkAdapter refuses per session) and the wanted mode set after."""
+    adapter = next((c for c in changes if c["name"] == ADAPTER), None)
+    mode = next((c for c in changes if c["name"] == MODE), None)
+    for change in changes:
+        if change["name"] not in (ADAPTER, MODE):
+            tsvip.invoke_method(change["name"], change["after"])
+    current = tsvip.properties()[MODE]
+    final = current if mode is None else mode["after"]
+    if adapter is not None:
+        if current == 0:
+            tsvip.invoke_method(MODE, 1)
+            current = 1
+        tsvip.invoke_method(ADAPTER, adapter["after"])
+    if final != current:
+        tsvip.invoke_method(MODE, final)
 
 
 def _no_adapter(value: object) -> bool:
@@ -57,5 +78,5 @@ def op_tsvip_restore(ctx: OpContext, args: dict[str, Any]) -> Outcome:
             not_restored.append(ADAPTER)
     changes = tsvip.plan(wanted)
     if changes and ctx.writing:
-        tsvip.apply(changes)
+        write_changes(tsvip, changes)
     return bool(changes), {"file": file, "changes": changes, "not_restored": not_restored}
