@@ -1,5 +1,8 @@
 # Pester 5: runs the shipped executor against every contract vector on a real, disposable
-# Windows Server. It writes to HKLM as the vectors say: never run it on a machine you care about.
+# Windows Server, through the entry path vipctl and Ansible use: a fresh powershell.exe with the
+# -EncodedCommand bootstrap, the stdin frame (shipped script, request) redirected in. The command
+# line and every frame come from the controller's own code (pester_entry.py), never from a copy.
+# It writes to HKLM as the vectors say: never run it on a machine you care about.
 # See README.md next to this file.
 
 BeforeDiscovery {
@@ -9,7 +12,18 @@ BeforeDiscovery {
 
 BeforeAll {
     $ErrorActionPreference = 'Stop'
-    $script:Executor = (Resolve-Path (Join-Path $PSScriptRoot '..\..\python\src\vipctl\executor\vipctl.ps1')).Path
+    # The Python that has vipctl installed (pip install -e python/); VIPCTL_PYTHON overrides.
+    $script:Python = 'python'
+    if ($env:VIPCTL_PYTHON) {
+        $script:Python = $env:VIPCTL_PYTHON
+    }
+    $script:Entry = Join-Path $PSScriptRoot 'pester_entry.py'
+    $commandLine = (@(& $script:Python $script:Entry command) -join '').Trim()
+    if ($LASTEXITCODE -ne 0 -or -not $commandLine.StartsWith('powershell.exe ')) {
+        throw "pester_entry.py command failed ($LASTEXITCODE): $commandLine"
+    }
+    # powershell.exe, then its arguments (none holds a space: flags and base64).
+    $script:EntryFile, $script:EntryArguments = $commandLine -split ' ', 2
     # The child writes UTF-8 and this session must read it as UTF-8 (non-ASCII names in vectors).
     [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false
 
@@ -365,39 +379,76 @@ BeforeAll {
         }
     }
 
-    function Invoke-Executor($Request) {
-        if ($Request -is [string]) {
-            # Malformed-request vectors carry the raw request text, sent as it is.
-            $json = $Request
+    function Get-Frame($Request, [string]$VectorFile) {
+        # The stdin frame, made by pester_entry.py: from the vector file itself when there is one
+        # (so the request is sent exactly as written), else from this request as UTF-8 JSON.
+        if ($VectorFile) {
+            $lines = & $script:Python $script:Entry vector $VectorFile
         }
         else {
-            $json = $Request | ConvertTo-Json -Depth 20 -Compress
+            $file = [System.IO.Path]::GetTempFileName()
+            try {
+                $utf8 = New-Object System.Text.UTF8Encoding $false
+                if ($Request -is [string]) {
+                    # Malformed-request vectors carry the raw request text, sent as it is.
+                    [System.IO.File]::WriteAllText($file, $Request, $utf8)
+                    $lines = & $script:Python $script:Entry frame --raw --file $file
+                }
+                else {
+                    [System.IO.File]::WriteAllText($file, ($Request | ConvertTo-Json -Depth 20 -Compress), $utf8)
+                    $lines = & $script:Python $script:Entry frame --file $file
+                }
+            }
+            finally {
+                [System.IO.File]::Delete($file)
+            }
         }
-        # A fresh powershell.exe that calls the script and exits with its $LASTEXITCODE, as the WinRS
-        # bootstrap (vipctl.executor.bootstrap) does. Not `-File`: the executor sets $LASTEXITCODE
-        # and never calls `exit`, so under -File the process would always exit 0.
-        # The request and the script path travel in the environment, and the parameter is
-        # splatted: the repository's parse check (tree-sitter) misreads parameter names that end
-        # in a digit.
-        $env:VIPCTL_TEST_REQUEST = [System.Convert]::ToBase64String([System.Text.Encoding]::UTF8.GetBytes($json))
-        $env:VIPCTL_TEST_EXECUTOR = $script:Executor
-        $command = @(
-            'try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false } catch { $null = $_ }'
-            '$parameters = @{ RequestBase64 = $env:VIPCTL_TEST_REQUEST }'
-            '& $env:VIPCTL_TEST_EXECUTOR @parameters'
-            'exit $LASTEXITCODE'
-        ) -join "`n"
-        $encodedCommand = [System.Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($command))
-        $arguments = @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-EncodedCommand', $encodedCommand)
+        if ($LASTEXITCODE -ne 0) {
+            throw "pester_entry.py could not make a frame ($LASTEXITCODE)"
+        }
+        # Base64 lines: ASCII whatever the console encoding; CRLF as the transports send them.
+        return ((@($lines) | Where-Object { $_ -ne '' }) -join "`r`n") + "`r`n"
+    }
+
+    function Invoke-Executor($Request, [string]$VectorFile) {
+        # A fresh powershell.exe started as WinRS starts it: the bootstrap command line, stdin
+        # redirected and fed the frame, then closed; stdout is the one JSON reply.
+        $frame = Get-Frame $Request $VectorFile
+        $info = New-Object System.Diagnostics.ProcessStartInfo
+        $info.FileName = $script:EntryFile
+        $info.Arguments = $script:EntryArguments
+        $info.UseShellExecute = $false
+        $info.RedirectStandardInput = $true
+        $info.RedirectStandardOutput = $true
+        $info.RedirectStandardError = $true
+        $info.StandardOutputEncoding = New-Object System.Text.UTF8Encoding $false
+        $info.StandardErrorEncoding = New-Object System.Text.UTF8Encoding $false
+        $process = [System.Diagnostics.Process]::Start($info)
         try {
-            $lines = & powershell.exe @arguments
-            $exitCode = $LASTEXITCODE
+            # Read both streams while writing stdin, so a full pipe never blocks the child.
+            $stdout = $process.StandardOutput.ReadToEndAsync()
+            $stderr = $process.StandardError.ReadToEndAsync()
+            $bytes = [System.Text.Encoding]::ASCII.GetBytes($frame)
+            $process.StandardInput.BaseStream.Write($bytes, 0, $bytes.Length)
+            $process.StandardInput.Close()
+            if (-not $process.WaitForExit(300000)) {
+                $process.Kill()
+                throw 'powershell.exe did not finish within 5 minutes'
+            }
+            $text = $stdout.Result.Trim()
+            $errors = $stderr.Result
+            $exitCode = $process.ExitCode
         }
         finally {
-            Remove-Item -LiteralPath 'Env:\VIPCTL_TEST_REQUEST', 'Env:\VIPCTL_TEST_EXECUTOR' -ErrorAction SilentlyContinue
+            $process.Dispose()
         }
-        $text = (@($lines) -join "`n").Trim()
-        return @{ Text = $text; ExitCode = $exitCode; Json = ($text | ConvertFrom-Json) }
+        try {
+            $json = $text | ConvertFrom-Json
+        }
+        catch {
+            throw "the executor's stdout is not one JSON reply (exit $exitCode): $text`nstderr: $errors"
+        }
+        return @{ Text = $text; ExitCode = $exitCode; Json = $json; Errors = $errors }
     }
 
     function Compare-Json($Expected, $Actual, [string]$Where) {
@@ -451,7 +502,7 @@ BeforeAll {
     }
 }
 
-Describe 'vipctl.ps1 contract vector <Name>' -ForEach $vectors {
+Describe 'executor contract vector <Name> (bootstrap and stdin frame)' -ForEach $vectors {
     BeforeAll {
         $vector = [System.IO.File]::ReadAllText($File, [System.Text.Encoding]::UTF8) | ConvertFrom-Json
         $skipReason = Get-SkipReason $vector
@@ -467,7 +518,7 @@ Describe 'vipctl.ps1 contract vector <Name>' -ForEach $vectors {
             Set-RegistryState $vector.state_before.registry
             Set-FileState $vector.state_before.files
         }
-        $run = Invoke-Executor $vector.request
+        $run = Invoke-Executor $vector.request $File
 
         $expectedExit = 0
         if ($null -ne $vector.response.error) {
@@ -499,7 +550,7 @@ Describe 'vipctl.ps1 contract vector <Name>' -ForEach $vectors {
 
 # ConvertFrom-Json cannot tell ["x"] from "x" once PowerShell unrolls a one-element array, so these
 # checks read the response text itself: a list field must stay a JSON array with one element.
-Describe 'vipctl.ps1 keeps one-element lists as JSON arrays' {
+Describe 'executor keeps one-element lists as JSON arrays' {
     BeforeAll {
         $script:ArrayRoot = 'C:\ProgramData\vipctl\array-checks'
         $script:ArrayKey = 'HKLM\SOFTWARE\vipctl-vectors\Arrays'
