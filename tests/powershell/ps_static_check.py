@@ -491,18 +491,29 @@ class Checker:
     # ------------------------------------------------------------ variables
 
     def check_variables(self) -> None:
-        script_level = self._script_level_variables()
         diverging = self._diverging_functions()
-        flow = _Flow(self, script_level, diverging)
-        script_parameters: frozenset[str] = frozenset()
+        flow = _Flow(self, frozenset(), diverging)
+        assigned: frozenset[str] = frozenset()
         param_block = child_of_type(self.root, "param_block")
         if param_block is not None:
             flow.expression(param_block, frozenset(), parameters_only=True)
-            script_parameters = frozenset(
+            assigned = frozenset(
                 variable_name(v) for v in walk(param_block) if v.type == "variable" and v.parent is not None
                 and v.parent.type == "script_parameter"
             )  # fmt: skip
-        flow.block_statements(self._top_statements(), script_parameters)
+        # Functions see the script scope as it is when the script first calls one of them: what
+        # the top level has certainly assigned by then (a later assignment, or one a function
+        # makes with $script:, may not have happened yet when another function reads it).
+        at_first_call: frozenset[str] | None = None
+        for statement in self._top_statements():
+            if at_first_call is None and self._calls_a_function(statement):
+                at_first_call = assigned
+            assigned, ends = flow.statement(statement, assigned)
+            if ends:
+                break
+        script_level = assigned if at_first_call is None else at_first_call
+        flow.script_level = script_level
+        flow.top_level = False
         for infos in self.functions.values():
             for info in infos:
                 initial = frozenset(name for name, _ in info.parameters) | script_level
@@ -515,36 +526,21 @@ class Checker:
                     flow.expression(holder, script_level, parameters_only=True)
                 flow.block_statements(_statements_of(body), initial)
 
+    def _calls_a_function(self, statement: Node) -> bool:
+        """Whether a top-level statement may run a script function: a call by name, or a
+        computed call (`& $table[$name]`)."""
+        for node in walk(statement):
+            if node.type == "function_statement":
+                return False
+            if node.type == "command":
+                name = command_name_of(node)
+                if name is None or name.lower() in self.functions:
+                    return True
+        return False
+
     def _top_statements(self) -> list[Node]:
         statement_list = child_of_type(self.root, "statement_list")
         return [] if statement_list is None else list(statement_list.children)
-
-    def _script_level_variables(self) -> frozenset[str]:
-        """Variables the script scope holds by the time any function runs: the script's
-        parameters, every top-level assignment, and every `$script:` assignment."""
-        names: set[str] = set()
-        param_block = child_of_type(self.root, "param_block")
-        if param_block is not None:
-            names.update(variable_name(v) for v in walk(param_block) if v.type == "variable")
-
-        def visit(node: Node, in_function: bool) -> None:
-            if node.type == "function_statement":
-                in_function = True
-            if node.type == "assignment_expression":
-                for target in _assigned_names(node):
-                    if target.startswith("script:") or target.startswith("global:"):
-                        names.add(target.split(":", 1)[1])
-                    elif not in_function:
-                        names.add(target)
-            if node.type in ("foreach_statement",) and not in_function:
-                variable = child_of_type(node, "variable")
-                if variable is not None:
-                    names.add(variable_name(variable))
-            for child in node.children:
-                visit(child, in_function)
-
-        visit(self.root, False)
-        return frozenset(names)
 
     def _diverging_functions(self) -> frozenset[str]:
         """Functions whose body always ends by throwing (such as Stop-Op)."""
@@ -612,6 +608,7 @@ class _Flow:
         self.checker = checker
         self.script_level = script_level
         self.diverging = diverging
+        self.top_level = True
         self.reported: set[tuple[int, int]] = set()
 
     # A statement returns (assigned after it, whether the path ends there).
@@ -830,7 +827,11 @@ class _Flow:
         if ":" in name:
             scope, bare = name.split(":", 1)
             if scope in ("script", "global"):
-                if bare in self.script_level or bare in AUTOMATIC_VARIABLES:
+                if (
+                    bare in self.script_level
+                    or bare in AUTOMATIC_VARIABLES
+                    or (self.top_level and bare in assigned)
+                ):
                     return
                 name = bare
             elif scope in ("local", "private"):

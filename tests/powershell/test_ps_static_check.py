@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from ps_static_check import CMDLET_TABLE, PARSER, Finding, check, text_of, walk
+from ps_static_check import CMDLET_TABLE, PARSER, Finding, check, functions_of, text_of, walk
 
 from vipctl.executor import PARTS, part_text, script_text, strip_for_shipping
 from vipctl.executor.bootstrap import BOOTSTRAP_PS1
@@ -249,6 +249,31 @@ def test_a_variable_assigned_only_in_a_try_whose_catch_goes_on_is_found() -> Non
     )
     found = [f for f in check(text) if f.rule == "unassigned-variable"]
     assert found and all("$saved" in f.message for f in found)
+
+
+def test_a_script_variable_set_only_after_the_first_call_is_found() -> None:
+    # Functions run from the dispatcher's call at the end; a script variable first assigned
+    # after that call (or only inside another function) is not there yet when they read it.
+    text = seeded(
+        authored_script(), "    $file = Get-RequiredString $Op 'file'\n", "    $file = $script:Late\n"
+    )
+    text += "$script:Late = 'x'\n"
+    found = [f for f in check(text) if f.rule == "unassigned-variable"]
+    assert found and all("$script:Late" in f.message for f in found)
+
+
+def test_the_handler_table_names_functions_defined_once_that_take_the_op() -> None:
+    # The dispatcher calls `& $OpHandlers[$name] $Op`: each name must be one function with one
+    # parameter, or a second definition (as Invoke-TsVipSet once had) silently takes its place.
+    table = re.search(r"\$OpHandlers = @\{(.*?)\n\}", script_text(), re.DOTALL)
+    assert table is not None
+    handlers = re.findall(r"=\s*'([\w-]+)'", table.group(1))
+    assert len(handlers) >= 10
+    functions = functions_of(PARSER.parse(script_text().encode("utf-8")).root_node)
+    for name in handlers:
+        infos = functions.get(name.lower(), [])
+        assert len(infos) == 1, f"{name} is defined {len(infos)} time(s)"
+        assert [p for p, _ in infos[0].parameters] == ["op"], f"{name} takes {infos[0].parameters}"
 
 
 def test_convertto_json_without_compress_is_found() -> None:
