@@ -29,6 +29,7 @@ callers' locals (PowerShell's dynamic scoping would allow it, but nothing here r
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -56,7 +57,10 @@ AUTOMATIC_VARIABLES = frozenset(
     }
 )  # fmt: skip
 SCOPE_PREFIXES = ("script:", "global:", "local:", "private:")
-SILENCING_ACTIONS = ("silentlycontinue", "ignore")
+# ActionPreference values that drop an error: by name, or by number (SilentlyContinue = 0, Ignore = 4).
+SILENCING_ACTIONS = ("silentlycontinue", "ignore", "0", "4")
+# The grammar reads `2>$null` (no space) as a bare word; PowerShell reads it as a redirection.
+REDIRECTION_WORD = re.compile(r"^[1-6*]?>>?(?:&[1-6])?")
 # Statements after which the current path never continues.
 DIVERGING_KEYWORDS = frozenset({"return", "throw", "exit", "break", "continue"})
 
@@ -290,6 +294,8 @@ def _arguments(elements_node: Node) -> list[Node]:
             previous = child
             continue
         previous = child
+        if child.type == "generic_token" and REDIRECTION_WORD.match(text_of(child)):
+            continue
         if child.type not in ("command_argument_sep", "redirection"):
             arguments.append(child)
     return arguments
@@ -435,13 +441,19 @@ class Checker:
             value = node.next_named_sibling
             while value is not None and value.type == "command_argument_sep":
                 value = value.next_named_sibling
-            if value is not None and text_of(value).strip("'\"").lower() in SILENCING_ACTIONS:
+            if value is not None and _silencing_value(text_of(value)):
                 return f"-ErrorAction {text_of(value)}"
         elif node.type == "assignment_expression":
             target = text_of(node.children[0]).lower().replace("$script:", "$").replace("$global:", "$")
-            value_text = text_of(node.children[-1]).strip("'\" ").lower()
-            if target.strip() == "$erroractionpreference" and value_text in SILENCING_ACTIONS:
+            if target.strip() == "$erroractionpreference" and _silencing_value(text_of(node.children[-1])):
                 return f"$ErrorActionPreference = {text_of(node.children[-1]).strip()}"
+        elif node.type == "command":
+            redirections = _redirections(node)
+            to_null = [target for op, target in redirections if target == "$null"]
+            errors_to_null = any(op[:1] in "2*" for op, target in redirections if target == "$null")
+            merged = any(op == "2>&1" for op, _ in redirections)
+            if errors_to_null or (merged and to_null):
+                return "error stream redirected to $null"
         return None
 
     def check_silenced_errors(self) -> None:
@@ -854,6 +866,29 @@ class _Flow:
             f"{text_of(node)} may be read before it is assigned in this scope "
             "(Set-StrictMode -Version Latest stops here)",
         )
+
+
+def _silencing_value(text: str) -> bool:
+    value = text.strip().strip("()").strip().strip("'\"").lower()
+    return value in SILENCING_ACTIONS or value.endswith(("::silentlycontinue", "::ignore"))
+
+
+def _redirections(command: Node) -> list[tuple[str, str]]:
+    """(operator, target) of a command's redirections, e.g. ("2>", "$null"), ("2>&1", "")."""
+    found: list[tuple[str, str]] = []
+    elements = child_of_type(command, "command_elements")
+    for node in [] if elements is None else elements.children:
+        if node.type == "redirection":
+            operator = node.children[0]
+            target = child_of_type(node, "redirected_file_name")
+            found.append(
+                (text_of(operator).strip(), "" if target is None else text_of(target).strip().lower())
+            )
+        elif node.type == "generic_token":
+            match = REDIRECTION_WORD.match(text_of(node))
+            if match:
+                found.append((match.group(0), text_of(node)[match.end() :].strip().lower()))
+    return found
 
 
 def _is_allow(comment: str) -> bool:

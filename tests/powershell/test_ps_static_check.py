@@ -298,6 +298,28 @@ def test_silently_continue_without_a_reason_is_found() -> None:
     assert len(found) == 1
 
 
+@pytest.mark.parametrize(
+    "silencing",
+    [
+        "-ErrorAction Ignore",
+        "-ea:0",
+        "-ErrorAction ([System.Management.Automation.ActionPreference]::SilentlyContinue)",
+        "2>$null",
+        "2> $null",
+        "*>$null",
+        "2>&1 > $null",
+    ],
+)
+def test_every_spelling_of_a_silenced_error_is_found(silencing: str) -> None:
+    text = seeded(
+        authored_script(),
+        "if (-not (Test-Path -LiteralPath $computer)) {",
+        f"if (-not (Test-Path -LiteralPath $computer {silencing})) {{",
+    )
+    found = [f for f in check(text) if f.rule == "silenced-error"]
+    assert len(found) == 1, found
+
+
 def test_silenced_error_preference_without_a_reason_is_found() -> None:
     text = seeded(
         part_text("20_registry.ps1"),
