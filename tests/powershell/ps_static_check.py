@@ -469,7 +469,11 @@ class Checker:
             block = child_of_type(node, "statement_block")
             statements = child_of_type(block, "statement_list") if block is not None else None
             has_code = statements is not None and any(c.type != "comment" for c in statements.children)
-            if not has_code and not self.has_reason(line_of(node)):
+            # The reason may sit on the catch line or inside the empty block.
+            inside = block is not None and any(
+                n.type == "comment" and len(text_of(n).lstrip("#").strip()) >= 3 for n in walk(block)
+            )
+            if not has_code and not inside and not self.has_reason(line_of(node)):
                 self.report(node, "empty-catch", "empty catch block without a comment on its line saying why")
 
     def check_comments(self) -> None:

@@ -342,6 +342,12 @@ def test_an_empty_catch_with_a_reason_on_its_line_is_accepted() -> None:
     assert check("try { Get-Item -LiteralPath 'a' } catch { } # best effort: the key may be gone\n") == []
 
 
+def test_an_empty_catch_with_a_reason_inside_is_accepted() -> None:
+    assert (
+        check("try { Get-Item -LiteralPath 'a' } catch {\n    # best effort: the key may be gone\n}\n") == []
+    )
+
+
 def test_a_trailing_comment_that_is_not_a_reason_is_found() -> None:
     text = seeded(
         part_text("90_dispatch.ps1"), "    $index = -1\n", "    $index = -1 # before the first op\n"
