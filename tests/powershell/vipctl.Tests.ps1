@@ -19,10 +19,10 @@ BeforeAll {
     }
     $script:Entry = Join-Path $PSScriptRoot 'pester_entry.py'
     $commandLine = (@(& $script:Python $script:Entry command) -join '').Trim()
-    if ($LASTEXITCODE -ne 0 -or -not $commandLine.StartsWith('powershell.exe ')) {
+    if ($LASTEXITCODE -ne 0 -or -not ($commandLine -match '^powershell(\.exe)? ')) {
         throw "pester_entry.py command failed ($LASTEXITCODE): $commandLine"
     }
-    # powershell.exe, then its arguments (none holds a space: flags and base64).
+    # The program, then its arguments (none holds a space: flags and base64).
     $script:EntryFile, $script:EntryArguments = $commandLine -split ' ', 2
     # The child writes UTF-8 and this session must read it as UTF-8 (non-ASCII names in vectors).
     [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false
