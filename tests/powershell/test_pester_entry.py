@@ -31,13 +31,10 @@ def test_the_command_line_is_the_controllers_bootstrap() -> None:
     assert line == bootstrap.command_line()
     script = powershell_script(line)
     assert script is not None and is_bootstrap(script)
-    assert line.split()[:5] == [
-        "powershell.exe",
-        "-NoProfile",
-        "-NonInteractive",
-        "-ExecutionPolicy",
-        "Bypass",
-    ]
+    # Windows PowerShell 5.1 itself, never a profile; the Pester suite splits the program from
+    # its arguments at the first space.
+    assert re.match(r"^powershell(\.exe)? ", line)
+    assert "-NoProfile" in line.split()
 
 
 @pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
