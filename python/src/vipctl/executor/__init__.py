@@ -2,7 +2,9 @@
 
 The executor is authored as parts under `executor/ps/`, one file per area (mirroring the twin's
 `sim/twin/*_ops.py`), and shipped as one script: the parts joined in the fixed order of `PARTS`,
-without comment lines or blank lines. The shipped form is what runs on hosts, what the simulator
+without comments or blank lines (a part has whole-line comments, and trailing ones only where a
+silenced error or an empty catch says why; tests/powershell/ps_static_check.py enforces that and
+proves the stripping exact). The shipped form is what runs on hosts, what the simulator
 byte-compares, and what the Pester suite runs through the bootstrap.
 """
 
