@@ -115,6 +115,8 @@ def test_shipping_removes_exactly_the_comments_tree_sitter_finds(name: str) -> N
         ('$s = "a # b" # why', '$s = "a # b"'),
         ("$s = 'it''s # data'", "$s = 'it''s # data'"),
         ("$n = $a#b", "$n = $a#b"),
+        ('$s = "say `" # still the string" # why', '$s = "say `" # still the string"'),
+        ("$s = 'a `' # b' # why", "$s = 'a `'"),
     ],
 )
 def test_trailing_comment_stripping(line: str, expected: str) -> None:

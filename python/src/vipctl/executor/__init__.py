@@ -43,9 +43,13 @@ def _without_trailing_comment(line: str) -> str:
     runs on the controller, where no PowerShell parser is at hand, so it is a plain scan; the
     checker's tests prove that, for every part, it removes exactly the comments that
     tree-sitter-powershell finds (tests/powershell/test_ps_static_check.py)."""
-    single = double = False
+    single = double = escaped = False
     for index, char in enumerate(line):
-        if char == "'" and not double:
+        if escaped:
+            escaped = False
+        elif char == "`" and not single:
+            escaped = True  # the backtick escapes the next character, a quote included
+        elif char == "'" and not double:
             single = not single
         elif char == '"' and not single:
             double = not double
