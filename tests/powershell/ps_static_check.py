@@ -13,17 +13,19 @@ run it and reports what would fail there, or fail silently:
   `Set-StrictMode -Version Latest` turns into a run-time error;
 - `convertto-json`: `ConvertTo-Json` without both `-Depth` and `-Compress` (the default depth of
   2 silently truncates, and without -Compress a backup or reply is pretty-printed);
-- `silenced-error`: `-ErrorAction SilentlyContinue`/`Ignore` or `$ErrorActionPreference` set to
-  either, without a comment on the same line saying why;
-- `empty-catch`: a `catch` with no statements, without a comment on its line saying why;
+- `silenced-error`: `-ErrorAction SilentlyContinue`/`Ignore` (by name, number or enum),
+  `$ErrorActionPreference` set to either, or the error stream redirected to `$null`, without a
+  comment on the same line saying why;
+- `empty-catch`: a `catch` with no statements, without a comment on its line (or in the block)
+  saying why;
 - `trailing-comment`: a comment after code on a line that is not one of the two above (shipping
   strips whole-line comments and only these trailing reasons), or a `<# #>` block comment.
 
 The variable rule is a definite-assignment analysis over the syntax tree. Where it cannot decide
 soundly it reports (a false positive is fixed in the script, or explained with `# allow: ...`
-on the line), rather than staying silent. Functions see the script-level variables, since the
-dispatcher calls them only after every top-level assignment has run; they do not see their
-callers' locals (PowerShell's dynamic scoping would allow it, but nothing here relies on it).
+on the line), rather than staying silent. Functions see the script scope as it is when the top
+level first calls a function (the dispatcher, at the end); they do not see their callers' locals
+(PowerShell's dynamic scoping would allow it, but nothing here relies on it).
 """
 
 from __future__ import annotations
@@ -209,14 +211,13 @@ def callee_for_function(info: FunctionInfo) -> Callee:
     parameters = dict(info.parameters)
     aliases: dict[str, str] = {}
     if info.advanced:
-        common, _ = cmdlet_table()
-        template = next(iter(common.values()))
-        # Advanced functions get the common parameters as cmdlets do.
-        raw = json.loads(CMDLET_TABLE.read_text(encoding="utf-8"))["common_parameters"]
-        parameters.update({name.lower(): kind == "switch" for name, kind in raw["parameters"].items()})
-        aliases = {a: t for a, t in template.aliases.items() if t in parameters}
+        # Advanced functions ([CmdletBinding()], [Parameter()]) take the common parameters too.
+        common = json.loads(CMDLET_TABLE.read_text(encoding="utf-8"))["common_parameters"]
+        parameters.update({name.lower(): kind == "switch" for name, kind in common["parameters"].items()})
+        aliases = {alias.lower(): target.lower() for alias, target in common["aliases"].items()}
     positional = sum(1 for _, switch in info.parameters if not switch)
     if info.reads_args and not info.advanced:
+        # A simple function's extra positional arguments land in $args, which it reads.
         positional = -1
     return Callee(name=info.name, parameters=parameters, aliases=aliases, positional=positional)
 
@@ -275,9 +276,8 @@ def parse_call(command: Node, callee: Callee | None) -> Call | None:
                 index += 1
             named.append((element, parameter, value))
             continue
-        if any(n.type == "variable" and text_of(n).startswith("@") for n in walk(element)) and (
-            text_of(element).startswith("@") and not text_of(element).startswith(("@(", "@{"))
-        ):
+        if text_of(element).startswith("@") and not text_of(element).startswith(("@(", "@{", "@'", '@"')):
+            # Splatting (`@parameters`): what it binds is only known at run time.
             splatted = True
             continue
         positional.append(element)
