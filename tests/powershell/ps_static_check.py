@@ -201,7 +201,7 @@ def functions_of(root: Node) -> dict[str, list[FunctionInfo]]:
             variable = child_of_type(parameter, "variable")
             if variable is not None:
                 parameters.append((variable_name(variable), _is_switch(parameter)))
-        reads_args = any(n.type == "variable" and variable_name(n) == "args" for n in walk(node))
+        reads_args = re.search(r"\$args\b", text_of(node), re.IGNORECASE) is not None
         info = FunctionInfo(text_of(name_node), node, parameters, advanced, reads_args)
         found.setdefault(text_of(name_node).lower(), []).append(info)
     return found
