@@ -69,6 +69,7 @@ def test_facts_cited_by_the_executor_twin_and_model_exist() -> None:
     roots = [REPO / "python" / "src" / "vipctl" / sub for sub in ("executor", "sim/twin", "sim/model")]
     files = [p for root in roots for p in root.rglob("*") if p.suffix in (".ps1", ".py")]
     files.append(REPO / "python" / "src" / "vipctl" / "registry_map.py")
+    files.append(Path(__file__).with_name("ps51_cmdlets.json"))
     anchors = fact_anchors()
     cited = {
         (path.name, anchor)
