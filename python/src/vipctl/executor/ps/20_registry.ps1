@@ -127,7 +127,7 @@ function Invoke-Reg([string[]]$Arguments) {
     $output = & reg.exe @Arguments 2>&1 | ForEach-Object { [string]$_ }
     if ($LASTEXITCODE -ne 0) {
         # reg.exe exits 1 for every error; only its (English) message tells them apart
-        # (docs/windows-facts.md#reg-exe-errors-by-message).
+        # (docs/windows-facts.md#regexe-errors-are-told-apart-by-their-message).
         $text = ($output -join ' ').Trim()
         $kind = 'failed'
         if ($text -match 'Access is denied') {

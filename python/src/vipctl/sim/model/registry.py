@@ -59,7 +59,8 @@ class Registry:
     def __init__(self) -> None:
         self.root = RegKey("HKEY_LOCAL_MACHINE")
         self._denied: dict[tuple[str, ...], str] = {}  # lowered key names -> path as given
-        # Keys that read but refuse writes (an ACL granting read only): backups work, writes fail.
+        # Keys that read but refuse writes (an ACL granting read only): backups work, writes fail
+        # (docs/windows-facts.md#a-key-can-be-readable-but-not-writable).
         self._read_only: dict[tuple[str, ...], str] = {}
 
     # -- faults -------------------------------------------------------------------------------
