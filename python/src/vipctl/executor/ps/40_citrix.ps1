@@ -3,6 +3,7 @@
 $CitrixHalves = @('Computer', 'User')
 # Filter types the provider keeps only under the User half; the others exist under both.
 $CitrixUserOnlyFilters = @('AccessControl', 'BranchRepeater', 'ClientIP', 'ClientName', 'User')
+$CitrixSettingStates = @('Enabled', 'Disabled', 'Allowed', 'Prohibited', 'NotConfigured', 'UseDefault')
 
 function Open-CitrixPolicyDrive($Address) {
     if ($null -eq (Get-PSSnapin -Name $CitrixSnapin -ErrorAction SilentlyContinue)) {
@@ -37,7 +38,7 @@ function Stop-SecondHop([string]$Gpo, [System.Exception]$Exception) {
     # contacted (docs/windows-facts.md#a-domain-gpo-from-a-winrm-session-is-a-second-hop).
     $message = Get-ErrorMessage $Exception
     if ($message -match 'Access is denied|could not be contacted|operations error|no logon servers') {
-        Stop-Op 'delegation_required' ("AD GPO '{0}' cannot be reached from this WinRM session: writing a domain GPO is a second hop and the connection carries no delegated credentials. Connect with CredSSP, or use Kerberos delegation (a forwardable ticket to a host trusted for delegation) [{1}]" -f $Gpo, $message)
+        Stop-Op 'delegation_required' ("AD GPO '{0}' cannot be reached from this WinRM session: writing a domain GPO is a second hop and the connection carries no delegated credentials. Connect with CredSSP, or use Kerberos delegation (a forwardable ticket to a host trusted for delegation); if the connection is delegated already, the account lacks rights on the GPO [{1}]" -f $Gpo, $message)
     }
 }
 
@@ -231,8 +232,24 @@ function Assert-CitrixPolicySpec($Wanted) {
         Stop-Op 'bad_request' 'policy.description must be a string'
     }
     $settings = Get-Field $Wanted 'settings'
-    if ($null -ne $settings -and -not (Test-IsObject $settings)) {
-        Stop-Op 'bad_request' 'policy.settings must be an object'
+    if ($null -ne $settings) {
+        if (-not (Test-IsObject $settings)) {
+            Stop-Op 'bad_request' 'policy.settings must be an object'
+        }
+        foreach ($setting in (Get-FieldNames $settings)) {
+            $wantedSetting = Get-Field $settings $setting
+            if (-not (Test-IsObject $wantedSetting) -or $CitrixSettingStates -cnotcontains [string](Get-Field $wantedSetting 'State')) {
+                Stop-Op 'bad_request' ("policy.settings.{0}.State must be one of {1}" -f $setting, ($CitrixSettingStates -join ', '))
+            }
+            foreach ($field in (Get-FieldNames $wantedSetting)) {
+                if (@('State', 'Values', 'Value') -notcontains $field) {
+                    Stop-Op 'bad_request' "policy.settings.$setting has an unknown field '$field'"
+                }
+            }
+            if ((Test-Field $wantedSetting 'Value') -and -not ((Get-Field $wantedSetting 'Value') -is [string])) {
+                Stop-Op 'bad_request' "policy.settings.$setting.Value must be a string"
+            }
+        }
     }
     $filters = Get-Field $Wanted 'filters'
     if ($null -ne $filters) {
@@ -242,6 +259,20 @@ function Assert-CitrixPolicySpec($Wanted) {
         foreach ($filter in $filters) {
             if (-not (Test-IsObject $filter) -or -not ((Get-Field $filter 'type') -is [string]) -or -not ((Get-Field $filter 'name') -is [string])) {
                 Stop-Op 'bad_request' "policy.filters entries need a string 'type' and 'name'"
+            }
+            foreach ($field in (Get-FieldNames $filter)) {
+                if (@('type', 'name', 'value', 'enabled', 'mode') -notcontains $field) {
+                    Stop-Op 'bad_request' "policy.filters entries have an unknown field '$field'"
+                }
+            }
+            if ((Test-Field $filter 'mode') -and @('Allow', 'Deny') -cnotcontains [string](Get-Field $filter 'mode')) {
+                Stop-Op 'bad_request' 'policy.filters mode must be Allow or Deny'
+            }
+            if ((Test-Field $filter 'enabled') -and -not ((Get-Field $filter 'enabled') -is [bool])) {
+                Stop-Op 'bad_request' 'policy.filters enabled must be true or false'
+            }
+            if ((Test-Field $filter 'value') -and -not ((Get-Field $filter 'value') -is [string])) {
+                Stop-Op 'bad_request' 'policy.filters value must be a string'
             }
         }
     }
@@ -254,9 +285,10 @@ function Set-CitrixPolicy([string]$Drive, [string]$Name, $Current, $Wanted, $Cha
     $write = -not $script:Check
     Assert-CitrixPolicySpec $Wanted
     $settings = Get-Field $Wanted 'settings'
-    $filters = @()
-    if ($null -ne (Get-Field $Wanted 'filters')) {
-        $filters = @(Get-Field $Wanted 'filters')
+    # Assigned, not wrapped in @(): Get-Field hands the list back as one object.
+    $filters = Get-Field $Wanted 'filters'
+    if ($null -eq $filters) {
+        $filters = @()
     }
     $locations = @{}
     $needed = @{}
@@ -538,7 +570,11 @@ function Restore-CitrixPolicy([string]$Drive, [string]$Name, $Saved) {
         Set-ItemProperty -LiteralPath $path -Name 'Enabled' -Value ([bool](Get-Field $state 'enabled'))
         Set-ItemProperty -LiteralPath $path -Name 'Priority' -Value ([int](Get-Field $state 'priority'))
         Set-ItemProperty -LiteralPath $path -Name 'Description' -Value ([string](Get-Field $state 'description'))
-        foreach ($filter in @(Get-Field $state 'filters')) {
+        $savedFilters = Get-Field $state 'filters'
+        if ($null -eq $savedFilters) {
+            $savedFilters = @()
+        }
+        foreach ($filter in $savedFilters) {
             $type = [string](Get-Field $filter 'type')
             $filterName = [string](Get-Field $filter 'name')
             New-ProviderItem "$path\Filters\$type" $filterName

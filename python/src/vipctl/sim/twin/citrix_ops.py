@@ -9,9 +9,10 @@ from vipctl.sim.model.citrix import CitrixPolicy, CitrixPolicyStore
 from vipctl.sim.model.errors import BadArgument, DelegationRequired, Failed, NotAvailable, NotFound
 from vipctl.sim.twin.args import require_str
 from vipctl.sim.twin.context import OpContext, Outcome
-from vipctl.sim.twin.fields import folded
+from vipctl.sim.twin.fields import canonical, folded
 
 SNAPIN = "Citrix.Common.GroupPolicy"
+SETTING_FIELDS = ("State", "Values", "Value")
 PROVIDER = "CitrixGroupPolicy"  # the API name a fault is injected under (SimHost.fail_api)
 # What the executor says when the domain cannot be reached from a WinRM session
 # (docs/windows-facts.md#a-domain-gpo-from-a-winrm-session-is-a-second-hop).
@@ -77,6 +78,13 @@ def _policy_spec(raw: object) -> object:
     spec = folded(raw)
     if isinstance(spec.get("filters"), list):
         spec["filters"] = [folded(f) if isinstance(f, dict) else f for f in spec["filters"]]
+    if isinstance(spec.get("settings"), dict):
+        spec["settings"] = {
+            name: {canonical(k, SETTING_FIELDS): v for k, v in value.items()}
+            if isinstance(value, dict)
+            else value
+            for name, value in spec["settings"].items()
+        }
     return spec
 
 
