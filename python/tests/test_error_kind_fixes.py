@@ -47,4 +47,4 @@ def test_the_bootstrap_checks_the_language_mode_before_any_dotnet_call() -> None
     check = text.index("$ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage'")
     assert check < text.index("[System.Convert]::FromBase64String")
     assert check < text.index("[System.Management.Automation.ScriptBlock]::Create")
-    assert "kind = 'constrained_language'" in text[check : text.index("exit 1", check)]
+    assert '"kind":"constrained_language"' in text[check : text.index("exit 1", check)]

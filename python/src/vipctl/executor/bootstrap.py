@@ -22,14 +22,12 @@ from vipctl.executor import script_bytes
 # pipeline input, and `$input` is the one reader that works for both WinRS and PSRP.
 # Why the language check comes first: under Constrained Language Mode the .NET calls below
 # ([ScriptBlock]::Create, [Convert]::FromBase64String) fail with a bare PowerShell error; the check
-# answers with a typed reply instead (docs/windows-facts.md#constrained-language-mode-blocks-the-executor).
+# answers with a typed reply instead (docs/windows-facts.md#constrained-language-mode-blocks-the-executor),
+# written as a JSON literal because it is the shortest form on the command line.
 BOOTSTRAP_PS1 = """\
 $ErrorActionPreference = 'Stop'
 if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
-    $message = 'PowerShell is in ConstrainedLanguage mode (AppLocker/WDAC); vipctl needs FullLanguage'
-    $failure = @{ kind = 'constrained_language'; message = $message }
-    $reply = @{ v = 1; ok = $false; error = $failure; results = @(); backups = @() }
-    Write-Output ($reply | ConvertTo-Json -Depth 5 -Compress)
+    '{"v":1,"ok":false,"error":{"kind":"constrained_language","message":"PowerShell runs in ConstrainedLanguage mode"},"results":[],"backups":[]}'
     exit 1
 }
 try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false } catch { $null = $_ }

@@ -8,5 +8,5 @@ function Get-LanguageModeProblem {
     if ($mode -eq 'FullLanguage') {
         return $null
     }
-    return "PowerShell is in $mode mode (AppLocker/WDAC); vipctl needs FullLanguage"
+    return "PowerShell runs in $mode mode"
 }

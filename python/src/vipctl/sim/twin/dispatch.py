@@ -45,9 +45,7 @@ def _dump(response: dict[str, Any]) -> str:
 
 # What the bootstrap answers before it compiles the executor on a host in Constrained Language
 # Mode (docs/windows-facts.md#constrained-language-mode-blocks-the-executor).
-CONSTRAINED_LANGUAGE_MESSAGE = (
-    "PowerShell is in ConstrainedLanguage mode (AppLocker/WDAC); vipctl needs FullLanguage"
-)
+CONSTRAINED_LANGUAGE_MESSAGE = "PowerShell runs in ConstrainedLanguage mode"
 
 
 def _malformed(message: str, kind: str = "bad_request") -> tuple[str, int]:
