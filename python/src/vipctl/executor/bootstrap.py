@@ -27,7 +27,8 @@ from vipctl.executor import script_bytes
 BOOTSTRAP_PS1 = """\
 $ErrorActionPreference = 'Stop'
 if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
-    '{"v":1,"ok":false,"error":{"kind":"constrained_language","message":"PowerShell runs in ConstrainedLanguage mode"},"results":[],"backups":[]}'
+    '{"v":1,"ok":false,"results":[],"backups":[],' +
+    '"error":{"kind":"constrained_language","message":"PowerShell runs in ConstrainedLanguage mode"}}'
     exit 1
 }
 try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false } catch { $null = $_ }
