@@ -127,7 +127,10 @@ existed:
   returned: always
   type: bool
 policy_before:
-  description: The policy as it was before the run (name, enabled, priority, description, settings, filters), or null.
+  description:
+    - The policy as it was before the run, or null.
+    - C(name), C(settings) (both halves), and C(halves) with C(Computer) and C(User), each null when
+      the policy has no such half, else its C(enabled), C(priority), C(description) and C(filters).
   returned: always
   type: dict
 backups:
