@@ -38,13 +38,22 @@ options:
     elements: str
     default: []
   priority:
-    description: Policy priority (1 is highest). Left as it is, or the provider's default, when omitted.
+    description:
+      - Policy priority (1 is highest). Left as it is, or the provider's default, when omitted.
+      - The provider numbers each half of a policy (Computer, User) on its own and clamps the value
+        to the number of policies in that half, so the priority reported may be lower than asked;
+        a rerun compares the clamped value and is not a change.
     type: int
   description:
     description: Policy description. Left as it is when omitted.
     type: str
   scope:
-    description: Site policies (C(site)) or an Active Directory GPO (C(ad_gpo)).
+    description:
+      - Site policies (C(site)) or an Active Directory GPO (C(ad_gpo)).
+      - Writing an AD GPO from a WinRM session is a second hop. Without CredSSP
+        (C(ansible_winrm_transport=credssp) or C(ansible_psrp_auth=credssp)) or Kerberos delegation
+        the module fails with C(delegation_required). A GPO that does not exist fails with
+        C(not_found); none is created.
     type: str
     choices: [site, ad_gpo]
     default: site
@@ -118,7 +127,10 @@ existed:
   returned: always
   type: bool
 policy_before:
-  description: The policy as it was before the run (name, enabled, priority, description, settings, filters), or null.
+  description:
+    - The policy as it was before the run, or null.
+    - C(name), C(settings) (both halves), and C(halves) with C(Computer) and C(User), each null when
+      the policy has no such half, else its C(enabled), C(priority), C(description) and C(filters).
   returned: always
   type: dict
 backups:

@@ -116,3 +116,20 @@ def test_requests_read_before_writing_and_guard_first() -> None:
     assert len(ids) == len(set(ids))
     prefer_ops = prefer_loopback_request(PREFER_ON, check=True, backup_dir="X").request["ops"]
     assert prefer_ops[-1]["op"] == "registry_set" and sum(op["op"] == "require" for op in prefer_ops) == 4
+
+
+def test_loopback_policy_is_compared_half_by_half() -> None:
+    spec_settings = {
+        "VirtualLoopbackSupport": {"State": "Enabled"},
+        "VirtualLoopbackPrograms": {"State": "Enabled", "Values": ["a.exe"]},
+    }
+    half = {"enabled": True, "priority": 1, "description": "", "filters": []}
+    current = {
+        "name": "vipctl virtual loopback",
+        "settings": spec_settings,
+        "halves": {"Computer": half, "User": None},
+    }
+    assert plan(Observed(facts(20348), citrix_policy=current), Desired(loopback=LOOPBACK_ON)).changes == ()
+    disabled = {**current, "halves": {"Computer": {**half, "enabled": False}, "User": None}}
+    changes = plan(Observed(facts(20348), citrix_policy=disabled), Desired(loopback=LOOPBACK_ON)).changes
+    assert [(c.name, c.before, c.after) for c in changes] == [("Computer.enabled", False, True)]

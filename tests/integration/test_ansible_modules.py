@@ -134,13 +134,36 @@ def test_citrix_policy_on_the_controller(farm: SimFarm) -> None:
     assert first.rc == 0, first.stdout + first.stderr
     assert first.results("loopback")["ddc01"]["changed"] is True
     policy = farm.snapshot("ddc01")["citrix"]["controller"]["site"]["vipctl virtual loopback"]
-    assert policy["priority"] == 5
+    # Only the Computer half is written: it holds the settings. It is the only numbered policy of
+    # that half, so the provider clamps priority 5 to 1, and a new policy is enabled only because
+    # the module asks for it.
+    assert policy["halves"]["User"] is None
+    computer = policy["halves"]["Computer"]
+    assert (computer["priority"], computer["enabled"]) == (1, True)
     assert policy["settings"]["VirtualLoopbackSupport"]["State"] == "Enabled"
     assert policy["settings"]["VirtualLoopbackPrograms"]["Values"] == ["crmclient.exe"]
-    assert policy["filters"][0]["value"] == "Shared Desktops"
+    assert computer["filters"][0]["value"] == "Shared Desktops"
 
+    # The rerun compares the clamped priority, so it reports no change.
     second = farm.play([task], "ddc01", name="second")
     assert second.results("loopback")["ddc01"]["changed"] is False
+
+
+def test_citrix_policy_in_an_ad_gpo_needs_delegation(farm: SimFarm) -> None:
+    """Over plain WinRM the domain is a second hop: the module fails naming CredSSP, writes nothing."""
+    task = {
+        "name": "loopback",
+        "citrix_virtual_loopback": {"programs": ["crmclient.exe"], "scope": "ad_gpo", "gpo": "VDA Policies"},
+    }
+    before = farm.snapshot("ddc01")
+    record = farm.play([task], "ddc01", name="gpo")
+    assert record.rc != 0
+    result = record.results("loopback")["ddc01"]
+    assert result["_status"] == "failed"
+    assert "delegation_required" in result["msg"] and "CredSSP" in result["msg"]
+    after = farm.snapshot("ddc01")
+    assert after["citrix"]["controller"] == before["citrix"]["controller"]
+    assert after["files"] == before["files"]
 
 
 def test_prefer_loopback_guard_and_force(farm: SimFarm) -> None:

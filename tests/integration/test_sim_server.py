@@ -228,3 +228,29 @@ def test_admin_api_and_inventory(sim: SimServer, tmp_path: Path) -> None:
     assert host_vars["ansible_winrm_ca_trust_path"] == str(sim.ca_file)
     for group in sim.host(name).groups:
         assert name in inventory["all"]["children"][group]["hosts"]
+
+
+def test_admin_api_puts_a_host_in_constrained_language_mode(sim: SimServer) -> None:
+    """Through the real WinRS bootstrap: every request gets the typed refusal, exit code 1."""
+    from vipctl.sim.admin import AdminApi
+    from vipctl.sim.admin_client import AdminClient
+
+    admin = AdminApi(sim)
+    admin.start()
+    name = _pick(sim, True)
+    try:
+        client = AdminClient(admin.url, admin.token)
+        client.action(name, "language_mode", mode="ConstrainedLanguage")
+        assert client.snapshot(name)["language_mode"] == "ConstrainedLanguage"
+        response, _, code = _run_executor(_protocol(sim, name, "http", "basic"))
+        assert code == 1
+        assert response["error"]["kind"] == "constrained_language"
+        assert (response["results"], response["backups"]) == ([], [])
+        with pytest.raises(RuntimeError, match="unknown language mode"):
+            client.action(name, "language_mode", mode="RestrictedLanguage")
+        client.action(name, "language_mode", mode="FullLanguage")
+        response, _, code = _run_executor(_protocol(sim, name, "http", "basic"))
+        assert code == 0 and response["results"][0]["op"] == "host_facts"
+    finally:
+        sim.host(name).set_language_mode("FullLanguage")
+        admin.stop()

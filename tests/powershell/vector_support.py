@@ -82,14 +82,24 @@ def build_host(vector: dict[str, Any], winrm: WinRMEndpoint | None = None) -> Si
         citrix_policies=[
             ("site", None, name, policy) for name, policy in (before.get("citrix_policies") or {}).items()
         ],
+        domain_gpos=list(host.get("domain_gpos", [])),
+        gpo_needs_delegation=host.get("gpo_needs_delegation", True),
+        language_mode=host.get("language_mode", "FullLanguage"),
     )
     sim = SimHost(spec)
     for path in host.get("denied_registry_paths", []):
         sim.deny_registry_path(path)
+    for path in host.get("read_only_registry_paths", []):
+        sim.deny_registry_write(path)
+    for api, kind in (host.get("api_faults") or {}).items():
+        sim.fail_api(api, kind)
     for session in before.get("sessions") or []:
         sim.add_session(session["id"], session["user"], session.get("admin", False))
     for proc in before.get("processes") or []:
-        binds = tuple(BindSpec(b["protocol"], b["address"], b["port"]) for b in proc.get("binds", []))
+        binds = tuple(
+            BindSpec(b["protocol"], b["address"], b["port"], b.get("remote_address"), b.get("remote_port"))
+            for b in proc.get("binds", [])
+        )
         sim.start_process(proc["session"], AppSpec(proc["name"], proc.get("path"), binds), proc.get("pid"))
     for path, content in (before.get("files") or {}).items():
         sim.files.write(path, encode(path, content))

@@ -90,6 +90,12 @@ BeforeAll {
         if ($Requirement -eq 'sim_faults') {
             return 'sim_faults: the fault is injected by the simulator and cannot be staged on a real host'
         }
+        if ($Requirement -eq 'sim_state') {
+            return 'sim_state: the vector stages what only the simulator can stage safely (values of a key Windows owns, the language mode, a WinRM second hop)'
+        }
+        if ($Requirement -eq 'sim_state') {
+            return 'sim_state: the vector stages what only the simulator can stage safely (values of a key Windows owns, the language mode, a WinRM second hop)'
+        }
         if ($Requirement -eq 'simulated_processes') {
             return 'simulated_processes: the sessions and listening programs of state_before exist only in the simulator'
         }

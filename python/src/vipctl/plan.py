@@ -244,17 +244,33 @@ def _loopback_changes(observed: Observed, policy: CitrixLoopbackPolicy) -> list[
     if current is None:
         return [Change(FEATURE_LOOPBACK, target, "policy", None, spec)]
     changes = []
+    # The policy as citrix_policy_get reads it: settings, and up to two halves, each with its own
+    # enabled, priority, description and filters
+    # (docs/windows-facts.md#citrix-policies-have-two-independent-halves).
+    raw_halves = current.get("halves")
+    halves = {h: v for h, v in raw_halves.items() if v} if isinstance(raw_halves, Mapping) else {}
     for name in ("enabled", "priority", "description"):
-        if name in spec and current.get(name) != spec[name]:
-            changes.append(Change(FEATURE_LOOPBACK, target, name, current.get(name), spec[name]))
+        if name not in spec:
+            continue
+        for half, state in halves.items():
+            # The host clamps a priority to the number of policies in the half, which is not known
+            # here: a higher wanted priority is predicted as a change; the host's dry run decides.
+            if state.get(name) != spec[name]:
+                changes.append(
+                    Change(FEATURE_LOOPBACK, target, f"{half}.{name}", state.get(name), spec[name])
+                )
     settings = current.get("settings") or {}
     for setting, wanted in spec["settings"].items():
         if settings.get(setting) != wanted:
             changes.append(
                 Change(FEATURE_LOOPBACK, target, f"settings.{setting}", settings.get(setting), wanted)
             )
-    if "filters" in spec and current.get("filters") != spec["filters"]:
-        changes.append(Change(FEATURE_LOOPBACK, target, "filters", current.get("filters"), spec["filters"]))
+    if "filters" in spec:
+        for half, state in halves.items():
+            if state.get("filters") != spec["filters"]:
+                changes.append(
+                    Change(FEATURE_LOOPBACK, target, f"{half}.filters", state.get("filters"), spec["filters"])
+                )
     return changes
 
 

@@ -65,6 +65,7 @@ def test_policy_refresh_brings_the_controllers_policy_to_a_vda() -> None:
         "VIP loopback",
         "present",
         {
+            "enabled": True,  # a policy created through the provider starts disabled
             "priority": 1,
             "settings": {
                 "VirtualLoopbackSupport": {"State": "Enabled"},

@@ -20,8 +20,17 @@ from vipctl.executor import script_bytes
 # tree-sitter-powershell (our parse check) misreads a parameter name ending in a digit.
 # Why `$input` and not [Console]::In: under PSRP (Ansible's psrp connection) stdin arrives as
 # pipeline input, and `$input` is the one reader that works for both WinRS and PSRP.
+# Why the language check comes first: under Constrained Language Mode the .NET calls below
+# ([ScriptBlock]::Create, [Convert]::FromBase64String) fail with a bare PowerShell error; the check
+# answers with a typed reply instead (docs/windows-facts.md#constrained-language-mode-blocks-the-executor),
+# written as a JSON literal because it is the shortest form on the command line.
 BOOTSTRAP_PS1 = """\
 $ErrorActionPreference = 'Stop'
+if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
+    '{"v":1,"ok":false,"results":[],"backups":[],' +
+    '"error":{"kind":"constrained_language","message":"PowerShell runs in ConstrainedLanguage mode"}}'
+    exit 1
+}
 try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false } catch { $null = $_ }
 $frame = @($input | ForEach-Object { ([string]$_) -split "`r?`n" } | Where-Object { $_.Trim() -ne '' })
 if ($frame.Count -lt 2) {

@@ -30,6 +30,8 @@ ERROR_KINDS: Final = frozenset(
         "precondition_failed",
         "failed",
         "skipped",
+        "delegation_required",
+        "constrained_language",
     }
 )
 

@@ -5,6 +5,29 @@ Messages name the host (never a credential) so a fleet run can say which machine
 
 from __future__ import annotations
 
+from typing import Final
+
+# Error kinds whose cause is the connection or the host's policy, not the request: the fix to
+# name wherever such an error reaches a person (CLI, Ansible, exceptions).
+ERROR_KIND_FIXES: Final = {
+    "delegation_required": (
+        "writing an AD GPO from a WinRM session is a second hop: connect with CredSSP "
+        "(Ansible: ansible_winrm_transport=credssp, or ansible_psrp_auth=credssp) or with Kerberos "
+        "delegation (a forwardable ticket to a host trusted for delegation), or write the GPO on "
+        "a domain controller's own session"
+    ),
+    "constrained_language": (
+        "an AppLocker or WDAC policy puts PowerShell in ConstrainedLanguage mode on this host: allow "
+        "the vipctl executor in that policy, or manage the host from a session that policy does not cover"
+    ),
+}
+
+
+def with_fix(kind: str, message: str) -> str:
+    """`message`, followed by the fix for `kind` when there is one."""
+    fix = ERROR_KIND_FIXES.get(kind)
+    return message if fix is None else f"{message}. Fix: {fix}"
+
 
 class ExecutorError(Exception):
     """Base class. `host` is None only for errors found before any host was involved."""
@@ -36,4 +59,4 @@ class OpFailed(ExecutorError):
         self.op = op
         self.op_id = op_id
         label = f"{op} ({op_id})" if op_id else op
-        super().__init__(f"{label} failed [{kind}]: {message}", host=host)
+        super().__init__(f"{label} failed [{kind}]: {with_fix(kind, message)}", host=host)

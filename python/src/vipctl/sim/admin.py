@@ -5,7 +5,10 @@ GET    /hosts/{name}                   ground truth (`SimHost.snapshot()`)
 GET    /hosts/{name}/counters          front-door request counters
 GET    /hosts/{name}/faults            current front-door faults
 POST   /hosts/{name}/actions/{action}  logoff (body: {"session_ids": [...]}) | logon | reboot | policy_refresh
-POST   /hosts/{name}/faults            front-door faults and/or {"deny_registry_path": "HKLM\\..."}
+                                     | language_mode (body: {"mode": "ConstrainedLanguage" | "FullLanguage"})
+POST   /hosts/{name}/faults            front-door faults and/or {"deny_registry_path": "HKLM\\..."},
+                                     {"read_only_registry_path": "HKLM\\..."},
+                                     {"api_faults": {"<API>": "<kind>"}}
 DELETE /hosts/{name}/faults            clear every fault of the host
 """
 
@@ -21,7 +24,7 @@ from typing import Any
 from vipctl.sim.loopback_bind import require_loopback
 from vipctl.sim.server import SimServer
 
-_ACTIONS = ("logoff", "logon", "reboot", "policy_refresh")
+_ACTIONS = ("logoff", "logon", "reboot", "policy_refresh", "language_mode")
 
 
 class _ApiError(Exception):
@@ -133,6 +136,17 @@ class AdminApi:
             if not isinstance(denied, str) or not denied:
                 raise ValueError("deny_registry_path must be a registry path string")
             host.deny_registry_path(denied)
+        read_only = front.pop("read_only_registry_path", None)
+        if read_only is not None:
+            if not isinstance(read_only, str) or not read_only:
+                raise ValueError("read_only_registry_path must be a registry path string")
+            host.deny_registry_write(read_only)
+        api_faults = front.pop("api_faults", None)
+        if api_faults is not None:
+            if not isinstance(api_faults, dict) or not all(isinstance(v, str) for v in api_faults.values()):
+                raise ValueError('api_faults must be {"<API or CIM class>": "<error kind>"}')
+            for api, kind in api_faults.items():
+                host.fail_api(api, kind)
         return self.sim.set_faults(name, front) if front else self.sim.faults(name)
 
     @staticmethod
@@ -148,6 +162,12 @@ class AdminApi:
             host.logon_sessions()
         elif action == "reboot":
             host.reboot()
+        elif action == "language_mode":
+            # AppLocker / WDAC enforcement puts every new PowerShell session in ConstrainedLanguage.
+            mode = body.get("mode")
+            if not isinstance(mode, str):
+                raise ValueError('language_mode needs {"mode": "ConstrainedLanguage" | "FullLanguage"}')
+            host.set_language_mode(mode)
         else:
             host.policy_refresh()
         return {"ok": True, "action": action}

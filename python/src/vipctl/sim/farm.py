@@ -25,7 +25,7 @@ import yaml
 
 from vipctl.sim.errors import FarmFileError
 from vipctl.sim.model.errors import ModelError
-from vipctl.sim.model.host import SimHost
+from vipctl.sim.model.host import LANGUAGE_MODES, SimHost
 from vipctl.sim.model.hostspec import HostSpec, UserSpec, VdaSpec, WinRMEndpoint
 from vipctl.sim.model.network import Adapter
 from vipctl.sim.model.os_images import IMAGES
@@ -51,6 +51,9 @@ HOST_FIELDS = frozenset(
         "registry",
         "tsvip",
         "citrix_policies",
+        "domain_gpos",
+        "gpo_needs_delegation",
+        "language_mode",
     }
 )
 WINRM_FIELDS = frozenset(
@@ -174,6 +177,13 @@ def _registry(reader: _Reader) -> dict[str, dict[str, RegValue] | None]:
     return out
 
 
+def _language_mode(host: _Reader) -> str:
+    mode = host.get("language_mode", str, "FullLanguage")
+    if mode not in LANGUAGE_MODES:
+        raise host.fail("language_mode", f"must be one of {', '.join(LANGUAGE_MODES)}, got {mode!r}")
+    return str(mode)
+
+
 def _host(
     name: str, data: object, defaults: _Reader, apps: dict[str, AppSpec], services: list[AppSpec]
 ) -> HostSpec:
@@ -257,6 +267,9 @@ def _host(
         registry=_registry(host),
         tsvip=host.get("tsvip", dict, {}),
         citrix_policies=policies,
+        domain_gpos=[str(g) for g in host.get("domain_gpos", list, [])],
+        gpo_needs_delegation=host.get("gpo_needs_delegation", bool, True),
+        language_mode=_language_mode(host),
         reboot_seconds=defaults.get("reboot_seconds", (int, float), 0.2),
     )
 

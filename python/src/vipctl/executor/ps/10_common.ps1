@@ -16,6 +16,26 @@ function Get-ErrorKind([System.Exception]$Exception) {
         if ($current -is [System.UnauthorizedAccessException] -or $current -is [System.Security.SecurityException]) {
             return 'access_denied'
         }
+        # Win32 API failures (the WTS API) and provider errors (the Citrix Group Policy provider)
+        # keep their meaning (docs/windows-facts.md#typed-errors-from-windows-apis).
+        if ($current -is [System.ComponentModel.Win32Exception]) {
+            $win32 = [int]$current.NativeErrorCode
+            if ($win32 -eq 5) {
+                return 'access_denied'
+            }
+            if ($win32 -eq 2 -or $win32 -eq 1168) {
+                return 'not_found'
+            }
+            if ($win32 -eq 1722 -or $win32 -eq 1726) {
+                return 'not_available'
+            }
+        }
+        if ($current -is [System.Management.Automation.ItemNotFoundException]) {
+            return 'not_found'
+        }
+        if ($current -is [System.Management.Automation.DriveNotFoundException] -or $current -is [System.Management.Automation.ProviderNotFoundException]) {
+            return 'not_available'
+        }
         if ($current.GetType().FullName -eq 'Microsoft.Management.Infrastructure.CimException') {
             $code = [string]$current.NativeErrorCode
             if ($code -eq 'AccessDenied') {

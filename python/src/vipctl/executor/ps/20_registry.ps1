@@ -126,7 +126,17 @@ function Invoke-Reg([string[]]$Arguments) {
     $ErrorActionPreference = 'Continue'
     $output = & reg.exe @Arguments 2>&1 | ForEach-Object { [string]$_ }
     if ($LASTEXITCODE -ne 0) {
-        Stop-Op 'failed' ("reg.exe {0} failed ({1}): {2}" -f $Arguments[0], $LASTEXITCODE, ($output -join ' ').Trim())
+        # reg.exe exits 1 for every error; only its (English) message tells them apart
+        # (docs/windows-facts.md#regexe-errors-are-told-apart-by-their-message).
+        $text = ($output -join ' ').Trim()
+        $kind = 'failed'
+        if ($text -match 'Access is denied') {
+            $kind = 'access_denied'
+        }
+        elseif ($text -match 'unable to find the specified registry key or value') {
+            $kind = 'not_found'
+        }
+        Stop-Op $kind ("reg.exe {0} failed ({1}): {2}" -f $Arguments[0], $LASTEXITCODE, $text)
     }
 }
 

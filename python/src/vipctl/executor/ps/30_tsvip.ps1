@@ -88,6 +88,7 @@ function Get-TsVipChanges($Wanted, $Current) {
             if (-not ($after -is [string])) {
                 Stop-Op 'bad_request' "properties.$name must be a string"
             }
+            $after = Resolve-AdapterMac $after $Current['NetworkAdapterMacList']
         }
         elseif (-not (Test-IsInteger $after) -or ($after -ne 0 -and $after -ne 1)) {
             Stop-Op 'bad_request' "properties.$name must be 0 or 1"
@@ -101,6 +102,19 @@ function Get-TsVipChanges($Wanted, $Current) {
         }
     }
     return , $changes
+}
+
+function Resolve-AdapterMac([string]$Mac, $Listed) {
+    # The adapter as WMI lists it when the MAC names one in any case and with ':' or '-' between
+    # its bytes, so "00-15-5d-..." compares equal to "00:15:5D:..." and a rerun is not a change
+    # (docs/windows-facts.md#mac-addresses-compare-normalised). Unlisted: as given, for WMI to refuse.
+    $key = ($Mac -replace '[:-]', '').ToUpperInvariant()
+    foreach ($candidate in @($Listed)) {
+        if ($null -ne $candidate -and (([string]$candidate -replace '[:-]', '').ToUpperInvariant()) -ceq $key) {
+            return [string]$candidate
+        }
+    }
+    return $Mac
 }
 
 function Invoke-TsVipMethod($Instance, $Name, $Value) {

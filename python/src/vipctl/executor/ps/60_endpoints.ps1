@@ -71,6 +71,37 @@ function Get-EndpointSortKey($Endpoint) {
     return '{0}|{1}|{2}|{3:D5}|{4:D10}' -f $protocolRank, $familyRank, $addressHex, [int]$Endpoint.local_port, [long]$Endpoint.pid
 }
 
+function Test-NoMatchingObjects($ErrorRecord) {
+    # The NetTCPIP cmdlets report "No MSFT_NetTCPConnection objects found" as ObjectNotFound: the
+    # one failure that means an empty table. Any other (CIM access denied, a broken provider) is
+    # the op's error, never an empty success (docs/windows-facts.md#socket-table-errors-are-not-empty-tables).
+    return $ErrorRecord.CategoryInfo.Category -eq [System.Management.Automation.ErrorCategory]::ObjectNotFound
+}
+
+function Get-TcpRows {
+    try {
+        return , @(Get-NetTCPConnection -ErrorAction Stop)
+    }
+    catch {
+        if (Test-NoMatchingObjects $_) {
+            return , @()
+        }
+        throw
+    }
+}
+
+function Get-UdpRows {
+    try {
+        return , @(Get-NetUDPEndpoint -ErrorAction Stop)
+    }
+    catch {
+        if (Test-NoMatchingObjects $_) {
+            return , @()
+        }
+        throw
+    }
+}
+
 function Invoke-NetEndpoints($Op) {
     $protocols = @('tcp', 'udp')
     if (Test-Field $Op 'protocols') {
@@ -89,12 +120,12 @@ function Invoke-NetEndpoints($Op) {
     # No -ErrorAction SilentlyContinue: a failing NetTCPIP/CIM query fails the op with its kind
     # (Get-ErrorKind) instead of reading as a host without sockets.
     if ($protocols -contains 'tcp') {
-        foreach ($row in @(Get-NetTCPConnection)) {
+        foreach ($row in (Get-TcpRows)) {
             $endpoints.Add((New-EndpointRow 'tcp' $row $processes $true))
         }
     }
     if ($protocols -contains 'udp') {
-        foreach ($row in @(Get-NetUDPEndpoint)) {
+        foreach ($row in (Get-UdpRows)) {
             $endpoints.Add((New-EndpointRow 'udp' $row $processes $false))
         }
     }

@@ -138,6 +138,11 @@ function Invoke-Sessions($Op) {
     }
     $sessions = New-Object System.Collections.Generic.List[object]
     foreach ($session in [Vipctl.Wts]::List()) {
+        if ($session.Id -ge 65536) {
+            # Listener WinStations (RDP-Tcp, and ICA on a VDA) are enumerated with ids from 65536;
+            # they are no one's session (docs/windows-facts.md#wts-lists-listeners-from-id-65536).
+            continue
+        }
         $sessions.Add([ordered]@{
                 id         = [int]$session.Id
                 user       = $session.User

@@ -134,6 +134,10 @@ function Invoke-Op($Op, $Results) {
 }
 
 function Invoke-Request([string]$Encoded) {
+    $languageProblem = Get-LanguageModeProblem
+    if ($null -ne $languageProblem) {
+        return New-BadRequest $languageProblem 'constrained_language'
+    }
     try {
         $text = [System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String($Encoded))
         $request = $text | ConvertFrom-Json
@@ -189,8 +193,8 @@ function Invoke-Request([string]$Encoded) {
     return [ordered]@{ v = 1; ok = ($null -eq $failed); results = $results.ToArray(); backups = $script:Backups.ToArray() }
 }
 
-function New-BadRequest([string]$Message) {
-    return [ordered]@{ v = 1; ok = $false; error = [ordered]@{ kind = 'bad_request'; message = $Message }; results = @(); backups = @() }
+function New-BadRequest([string]$Message, [string]$Kind = 'bad_request') {
+    return [ordered]@{ v = 1; ok = $false; error = [ordered]@{ kind = $Kind; message = $Message }; results = @(); backups = @() }
 }
 
 $response = Invoke-Request $RequestBase64

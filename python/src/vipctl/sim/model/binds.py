@@ -40,15 +40,20 @@ class Endpoint:
     local_port: int
     pid: int
     requested: str
+    remote_address: str | None = None  # set for a connected TCP socket (state Established)
+    remote_port: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "protocol": self.protocol,
             "local_address": self.local_address,
             "local_port": self.local_port,
             "pid": self.pid,
             "requested": self.requested,
         }
+        if self.remote_address is not None:
+            out.update(remote_address=self.remote_address, remote_port=self.remote_port)
+        return out
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,7 @@ class BindTable:
         for bind in process.binds:
             requested = env.server_ip if bind.address == SERVER_IP else bind.address
             address, reason = resolve(bind, process, session, env)
-            if address is not None and self._taken(bind.protocol, address, bind.port):
+            if address is not None and self._taken(bind, address):
                 reason = ADDRESS_IN_USE
             if reason is not None:
                 self.failed.append(
@@ -132,11 +137,27 @@ class BindTable:
                 )
                 continue
             assert address is not None
-            self.endpoints.append(Endpoint(bind.protocol, address, bind.port, process.pid, requested))
+            self.endpoints.append(
+                Endpoint(
+                    bind.protocol,
+                    address,
+                    bind.port,
+                    process.pid,
+                    requested,
+                    bind.remote_address,
+                    bind.remote_port,
+                )
+            )
 
-    def _taken(self, protocol: str, address: str, port: int) -> bool:
+    def _taken(self, bind: BindSpec, address: str) -> bool:
+        # A connected socket shares its local address and port with the listener that accepted it;
+        # only the same remote end as well makes it a duplicate.
         return any(
-            e.protocol == protocol and e.local_address == address and e.local_port == port
+            e.protocol == bind.protocol
+            and e.local_address == address
+            and e.local_port == bind.port
+            and e.remote_address == bind.remote_address
+            and e.remote_port == bind.remote_port
             for e in self.endpoints
         )
 

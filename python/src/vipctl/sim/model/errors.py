@@ -44,3 +44,29 @@ class Conflict(ModelError):
 
 class Failed(ModelError):
     kind = "failed"
+
+
+class DelegationRequired(ModelError):
+    """A write to an AD GPO from a WinRM session without delegated credentials (the second hop)."""
+
+    kind = "delegation_required"
+
+
+class ConstrainedLanguage(ModelError):
+    """The host runs PowerShell in Constrained Language Mode (AppLocker / WDAC)."""
+
+    kind = "constrained_language"
+
+
+BY_KIND: dict[str, type[ModelError]] = {
+    cls.kind: cls
+    for cls in (
+        NotFound,
+        AccessDenied,
+        NotAvailable,
+        Conflict,
+        Failed,
+        DelegationRequired,
+        ConstrainedLanguage,
+    )
+}

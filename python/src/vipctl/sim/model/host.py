@@ -14,7 +14,7 @@ from vipctl import executor, registry_map
 from vipctl.sim.errors import ScriptRejected
 from vipctl.sim.model.binds import BindEnv, BindTable
 from vipctl.sim.model.citrix import CitrixPolicy, CitrixPolicyStore, cache_on_vda
-from vipctl.sim.model.errors import ModelError
+from vipctl.sim.model.errors import BY_KIND, ModelError
 from vipctl.sim.model.files import FileStore
 from vipctl.sim.model.hostspec import RDSH_ROLE, HostSpec
 from vipctl.sim.model.network import LeasePool
@@ -22,12 +22,19 @@ from vipctl.sim.model.os_images import get_image
 from vipctl.sim.model.processes import AppSpec, Process, exe_name
 from vipctl.sim.model.registry import Registry
 from vipctl.sim.model.regvalue import RegValue
-from vipctl.sim.model.sessions import Session, services_session
+from vipctl.sim.model.sessions import Session, listener_session, services_session
 from vipctl.sim.model.tsvip import TsVip, TsVipSettings
 
 # KB 4501072: only these builds ship the Winsock catalog entry that defeats RD IP Virtualization.
 WINSOCK_AFFECTED_BUILDS = frozenset({17763, 20348})
 SYSTEM_PID = 4
+# What a failing Windows API says, by the error kind the executor maps it to.
+API_FAULT_MESSAGES = {
+    "access_denied": "Access is denied.",
+    "not_available": "The RPC server is unavailable.",
+    "failed": "The operation failed.",
+}
+LANGUAGE_MODES = ("FullLanguage", "ConstrainedLanguage")
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,7 @@ class SimHost:
         self.roles: set[str] = set(spec.roles)
         self.pending_roles: set[str] = set()
         self.tsvip = TsVip(self.registry, [self.adapter], lambda: RDSH_ROLE in self.roles)
-        self.citrix_store = CitrixPolicyStore() if spec.citrix_controller else None
+        self.citrix_store = CitrixPolicyStore(spec.domain_gpos) if spec.citrix_controller else None
         self.lease_pool = (
             LeasePool.from_range(spec.vip_pool_start, spec.vip_pool_size)
             if spec.vip_pool_start
@@ -70,6 +77,10 @@ class SimHost:
         self.sessions: dict[int, Session] = {}
         self.processes: dict[int, Process] = {}
         self.binds = BindTable()
+        # Windows APIs made to fail (admin API and vectors): API name -> error kind.
+        self.api_faults: dict[str, str] = {}
+        # $ExecutionContext.SessionState.LanguageMode of a WinRM session on this host.
+        self.language_mode = spec.language_mode
         self.boot_count = 0
         self._down_until = 0.0
         self._logged_off: list[Session] = []
@@ -105,6 +116,8 @@ class SimHost:
             self.tsvip.set_local(self.spec.tsvip)
         if self.citrix_store is not None:
             for scope, gpo, name, policy in self.spec.citrix_policies:
+                if scope == "ad_gpo" and isinstance(gpo, str):
+                    self.citrix_store.add_gpo(gpo)  # a GPO that holds policies exists
                 self.citrix_store.put(scope, gpo, name, CitrixPolicy.from_json(name, policy))
 
     def _boot_config(self) -> BootConfig:
@@ -116,6 +129,13 @@ class SimHost:
                 winsock_blocked=self.image.build in WINSOCK_AFFECTED_BUILDS
                 and self.registry.exists(registry_map.WINSOCK_FIX_KEY),
             )
+
+    def wts_sessions(self) -> list[Session]:
+        """What WTSEnumerateSessions lists: the sessions, then the RDP listener WinStation.
+
+        The listener has an id of 65536 or more, no user and state Listen
+        (docs/windows-facts.md#wts-lists-listeners-from-id-65536)."""
+        return [*sorted(self.sessions.values(), key=lambda s: s.id), listener_session()]
 
     def _start_services(self) -> None:
         self.sessions[0] = services_session()
@@ -211,7 +231,8 @@ class SimHost:
         del self.sessions[session.id]
 
     # -- the API the front door and the admin API use ---------------------------------------------
-    def run_executor(self, script_text: str, request_json: str) -> tuple[str, int]:
+    def run_executor(self, script_text: str, request_json: str, delegated: bool = False) -> tuple[str, int]:
+        """Run one request; `delegated` says the connection carries delegated credentials."""
         # Compared at call time: the shipped file is the reference, whatever it holds right now.
         if script_text != executor.script_text():
             lines = script_text.strip().splitlines()
@@ -219,7 +240,7 @@ class SimHost:
         from vipctl.sim.twin.dispatch import run_request
 
         with self._lock:
-            response: tuple[str, int] = run_request(self, request_json)
+            response: tuple[str, int] = run_request(self, request_json, delegated)
             return response
 
     def logoff_sessions(self, session_ids: list[int] | None = None) -> list[int]:
@@ -290,9 +311,33 @@ class SimHost:
         with self._lock:
             self.registry.deny(path)
 
+    def deny_registry_write(self, path: str) -> None:
+        with self._lock:
+            self.registry.deny_write(path)
+
+    def fail_api(self, api: str, kind: str) -> None:
+        """Make `api` (e.g. `WTSEnumerateSessions`, `MSFT_NetTCPConnection`) fail with `kind`."""
+        if kind not in API_FAULT_MESSAGES:
+            raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(API_FAULT_MESSAGES)}")
+        with self._lock:
+            self.api_faults[api] = kind
+
+    def check_api(self, api: str) -> None:
+        """Raise the error a faulted API gives (docs/windows-facts.md#typed-errors-from-windows-apis)."""
+        kind = self.api_faults.get(api)
+        if kind is not None:
+            raise BY_KIND[kind](f"{api}: {API_FAULT_MESSAGES[kind]}")
+
+    def set_language_mode(self, mode: str) -> None:
+        if mode not in LANGUAGE_MODES:
+            raise ValueError(f"unknown language mode {mode!r}; known: {', '.join(LANGUAGE_MODES)}")
+        with self._lock:
+            self.language_mode = mode
+
     def clear_faults(self) -> None:
         with self._lock:
             self.registry.clear_denials()
+            self.api_faults.clear()
 
     # -- facts ------------------------------------------------------------------------------------
     def pending_reboot(self) -> bool:
@@ -300,20 +345,24 @@ class SimHost:
 
     def net_endpoints(self, protocols: list[str]) -> list[dict[str, Any]]:
         """Rows as Get-NetTCPConnection / Get-NetUDPEndpoint joined to Win32_Process, in a stable order."""
-        rows = []
+        rows: list[dict[str, Any]] = []
         for e in self.binds.endpoints:
             if e.protocol not in protocols:
                 continue
             proc = self.processes[e.pid]
             tcp = e.protocol == "tcp"
+            listening = e.remote_address is None
+            # A listening row's remote end is the unspecified address of its family, port 0
+            # (docs/windows-facts.md#socket-table-rows-ipv6-udp-and-connected-tcp).
+            unspecified = "::" if ipaddress.ip_address(e.local_address).version == 6 else "0.0.0.0"
             rows.append(
                 {
                     "protocol": e.protocol,
                     "local_address": e.local_address,
                     "local_port": e.local_port,
-                    "remote_address": "0.0.0.0" if tcp else None,
-                    "remote_port": 0 if tcp else None,
-                    "state": "Listen" if tcp else None,
+                    "remote_address": (unspecified if listening else e.remote_address) if tcp else None,
+                    "remote_port": (0 if listening else e.remote_port) if tcp else None,
+                    "state": ("Listen" if listening else "Established") if tcp else None,
                     "pid": e.pid,
                     "process": proc.name,
                     "path": proc.path,
@@ -323,7 +372,8 @@ class SimHost:
         rows.sort(
             key=lambda r: (
                 r["protocol"],
-                int(ipaddress.IPv4Address(r["local_address"])),
+                ipaddress.ip_address(r["local_address"]).version,  # every IPv4 address first
+                int(ipaddress.ip_address(r["local_address"])),
                 r["local_port"],
                 r["pid"],
             )
@@ -382,7 +432,12 @@ class SimHost:
                 "endpoints": self.net_endpoints(["tcp", "udp"]),
                 "failed_binds": [f.to_json() for f in self.binds.failed],
                 "files": self.files.to_json(),
-                "faults": {"denied_registry_paths": self.registry.denied_paths()},
+                "faults": {
+                    "denied_registry_paths": self.registry.denied_paths(),
+                    "read_only_registry_paths": self.registry.read_only_paths(),
+                    "api_faults": dict(self.api_faults),
+                },
+                "language_mode": self.language_mode,
             }
 
 

@@ -57,3 +57,9 @@ class HostSpec:
     tsvip: dict[str, Any] = field(default_factory=dict)
     citrix_policies: list[tuple[str, str | None, str, dict[str, Any]]] = field(default_factory=list)
     reboot_seconds: float = 0.2
+    # Names of the domain's GPOs a controller can edit (scope ad_gpo); any other name is not found.
+    domain_gpos: list[str] = field(default_factory=list)
+    # Writing a domain GPO from a WinRM session is a second hop: without delegated credentials
+    # (CredSSP or a forwardable Kerberos ticket) the domain cannot be reached.
+    gpo_needs_delegation: bool = True
+    language_mode: str = "FullLanguage"

@@ -13,11 +13,17 @@ PROTOCOLS = ("tcp", "udp")
 @dataclass(frozen=True)
 class BindSpec:
     protocol: str
-    address: str  # "127.0.0.1", "0.0.0.0", "server" or a literal IPv4 address
+    address: str  # "127.0.0.1", "0.0.0.0", "server", or a literal IPv4 or IPv6 address ("::", "::1")
     port: int
+    # A TCP socket connected to a peer (an Established row) rather than listening.
+    remote_address: str | None = None
+    remote_port: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"protocol": self.protocol, "address": self.address, "port": self.port}
+        out: dict[str, Any] = {"protocol": self.protocol, "address": self.address, "port": self.port}
+        if self.remote_address is not None:
+            out.update(remote_address=self.remote_address, remote_port=self.remote_port)
+        return out
 
 
 @dataclass(frozen=True)

@@ -59,26 +59,47 @@ class Registry:
     def __init__(self) -> None:
         self.root = RegKey("HKEY_LOCAL_MACHINE")
         self._denied: dict[tuple[str, ...], str] = {}  # lowered key names -> path as given
+        # Keys that read but refuse writes (an ACL granting read only): backups work, writes fail
+        # (docs/windows-facts.md#a-key-can-be-readable-but-not-writable).
+        self._read_only: dict[tuple[str, ...], str] = {}
 
     # -- faults -------------------------------------------------------------------------------
     def deny(self, path: str) -> None:
         parts = split_path(path)
         self._denied.setdefault(tuple(p.lower() for p in parts), display_path(parts))
 
+    def deny_write(self, path: str) -> None:
+        parts = split_path(path)
+        self._read_only.setdefault(tuple(p.lower() for p in parts), display_path(parts))
+
     def clear_denials(self) -> None:
         self._denied.clear()
+        self._read_only.clear()
 
     @contextmanager
     def as_system(self) -> Iterator[None]:
         """Reads Windows itself makes (services running as SYSTEM) are not subject to injected faults."""
         saved, self._denied = self._denied, {}
+        saved_read_only, self._read_only = self._read_only, {}
         try:
             yield
         finally:
             self._denied = saved
+            self._read_only = saved_read_only
 
     def denied_paths(self) -> list[str]:
         return list(self._denied.values())
+
+    def read_only_paths(self) -> list[str]:
+        return list(self._read_only.values())
+
+    def check_write(self, parts: list[str], subtree: bool = False) -> None:
+        """`check_access`, and AccessDenied at, under (or, with `subtree`, above) a read-only key."""
+        self.check_access(parts, subtree)
+        lowered = tuple(p.lower() for p in parts)
+        for denied in self._read_only:
+            if lowered[: len(denied)] == denied or (subtree and denied[: len(lowered)] == lowered):
+                raise AccessDenied(f"{ACCESS_DENIED_MESSAGE} ({display_path(parts)})")
 
     def check_access(self, parts: list[str], subtree: bool = False) -> None:
         """AccessDenied if `parts` is at or under a denied key (or, with `subtree`, has one below it)."""
@@ -107,7 +128,7 @@ class Registry:
 
     def ensure_key(self, path: str | list[str]) -> RegKey:
         parts = split_path(path) if isinstance(path, str) else path
-        self.check_access(parts)
+        self.check_write(parts)
         key = self.root
         for part in parts:
             key = key.subkeys.setdefault(part.lower(), RegKey(part))
@@ -118,7 +139,7 @@ class Registry:
         parts = split_path(path) if isinstance(path, str) else path
         if not parts:
             raise BadArgument("refusing to delete the HKLM hive itself")
-        self.check_access(parts, subtree=True)
+        self.check_write(parts, subtree=True)
         parent = self._walk(parts[:-1])
         if parent is None or parts[-1].lower() not in parent.subkeys:
             return False
@@ -129,8 +150,8 @@ class Registry:
         parts = split_path(path) if isinstance(path, str) else path
         if not new_name or "\\" in new_name:
             raise BadArgument(f"new key name must be a single non-empty name, got {new_name!r}")
-        self.check_access(parts, subtree=True)
-        self.check_access([*parts[:-1], new_name])
+        self.check_write(parts, subtree=True)
+        self.check_write([*parts[:-1], new_name])
         parent = self._walk(parts[:-1])
         if parent is None or parts[-1].lower() not in parent.subkeys:
             raise NotFound(f"Cannot find path '{display_path(parts)}' because it does not exist.")
@@ -158,6 +179,7 @@ class Registry:
         key = self.find(path)
         if key is None or name.lower() not in key.values:
             return False
+        self.check_write(split_path(path) if isinstance(path, str) else path)
         del key.values[name.lower()]
         return True
 

@@ -39,3 +39,11 @@ class Session:
 def services_session() -> Session:
     # qwinsta shows session 0 as "services", disconnected, with no user.
     return Session(0, None, "Services", state="Disconnected")
+
+
+LISTENER_SESSION_ID = 65536
+
+
+def listener_session() -> Session:
+    # qwinsta shows the RDP listener as "rdp-tcp", id 65536, state Listen, with no user.
+    return Session(LISTENER_SESSION_ID, None, "RDP-Tcp", state="Listen")

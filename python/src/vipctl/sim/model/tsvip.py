@@ -189,6 +189,12 @@ def _plain(prop: str, value: RegValue) -> Any:
     return value.data
 
 
+def mac_key(mac: str) -> str:
+    """A MAC in one spelling: any case, ':' or '-' between bytes
+    (docs/windows-facts.md#mac-addresses-compare-normalised)."""
+    return mac.replace(":", "").replace("-", "").upper()
+
+
 def _validate(prop: str, value: Any, macs: list[str]) -> Any:
     if prop == "ProgramList":
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
@@ -197,9 +203,10 @@ def _validate(prop: str, value: Any, macs: list[str]) -> Any:
     if prop == "NetworkAdapterMacAddress":
         if not isinstance(value, str):
             raise BadArgument("NetworkAdapterMacAddress must be a string")
-        if value.upper() not in [m.upper() for m in macs]:
+        listed = next((m for m in macs if mac_key(m) == mac_key(value)), None)
+        if listed is None:
             raise Failed(f"SelectNetworkAdapter failed: no network adapter has MAC address {value!r}")
-        return next(m for m in macs if m.upper() == value.upper())
+        return listed
     if isinstance(value, bool) or value not in (0, 1):
         raise BadArgument(f"{prop} must be 0 or 1, got {value!r}")
     return value

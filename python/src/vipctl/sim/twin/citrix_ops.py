@@ -6,11 +6,21 @@ import json
 from typing import Any
 
 from vipctl.sim.model.citrix import CitrixPolicy, CitrixPolicyStore
-from vipctl.sim.model.errors import BadArgument, Failed, NotAvailable, NotFound
+from vipctl.sim.model.errors import BadArgument, DelegationRequired, Failed, NotAvailable, NotFound
 from vipctl.sim.twin.args import require_str
 from vipctl.sim.twin.context import OpContext, Outcome
+from vipctl.sim.twin.fields import canonical, folded
 
 SNAPIN = "Citrix.Common.GroupPolicy"
+SETTING_FIELDS = ("State", "Values", "Value")
+PROVIDER = "CitrixGroupPolicy"  # the API name a fault is injected under (SimHost.fail_api)
+# What the executor says when the domain cannot be reached from a WinRM session
+# (docs/windows-facts.md#a-domain-gpo-from-a-winrm-session-is-a-second-hop).
+SECOND_HOP_MESSAGE = (
+    "AD GPO '{gpo}' cannot be reached from this WinRM session: writing a domain GPO is a second hop "
+    "and the connection carries no delegated credentials. Connect with CredSSP, or use Kerberos "
+    "delegation (a forwardable ticket to a host trusted for delegation)"
+)
 
 
 def _store(ctx: OpContext, args: dict[str, Any]) -> CitrixPolicyStore | None:
@@ -23,7 +33,17 @@ def _store(ctx: OpContext, args: dict[str, Any]) -> CitrixPolicyStore | None:
     local = {"localhost", ".", ctx.host.name.lower(), ctx.host.computer_name.lower()}
     if controller.lower() not in local:
         raise Failed(f"Cannot contact the Delivery Controller '{controller}' from {ctx.host.computer_name}")
+    ctx.host.check_api(PROVIDER)
     return ctx.host.citrix_store
+
+
+def _reach_gpo(ctx: OpContext, store: CitrixPolicyStore, scope: str, gpo: str | None) -> None:
+    """An AD GPO is opened across the domain: a second hop first, then the GPO must exist."""
+    if scope != "ad_gpo":
+        return
+    if ctx.host.spec.gpo_needs_delegation and not ctx.delegated:
+        raise DelegationRequired(SECOND_HOP_MESSAGE.format(gpo=gpo))
+    store.bucket(scope, gpo)  # NotFound: nothing is created
 
 
 def _addressing(args: dict[str, Any]) -> tuple[str, str | None, str]:
@@ -42,6 +62,7 @@ def op_citrix_policy_get(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     store = _store(ctx, args)
     if store is None:
         return False, {"available": False, "exists": False, "policy": None}
+    _reach_gpo(ctx, store, scope, gpo)
     policy = store.get(scope, gpo, name)
     return False, {
         "available": True,
@@ -50,13 +71,31 @@ def op_citrix_policy_get(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     }
 
 
+def _policy_spec(raw: object) -> object:
+    """The request's `policy` with its field names as the executor reads them (any case)."""
+    if not isinstance(raw, dict):
+        return raw
+    spec = folded(raw)
+    if isinstance(spec.get("filters"), list):
+        spec["filters"] = [folded(f) if isinstance(f, dict) else f for f in spec["filters"]]
+    if isinstance(spec.get("settings"), dict):
+        spec["settings"] = {
+            name: {canonical(k, SETTING_FIELDS): v for k, v in value.items()}
+            if isinstance(value, dict)
+            else value
+            for name, value in spec["settings"].items()
+        }
+    return spec
+
+
 def op_citrix_policy_set(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     name, gpo, scope = _addressing(args)
     store = _store(ctx, args)
     if store is None:
         raise NotAvailable(f"The Windows PowerShell snap-in '{SNAPIN}' is not installed on this computer.")
+    _reach_gpo(ctx, store, scope, gpo)
     state = args.get("state", "present")
-    spec = args.get("policy")
+    spec = _policy_spec(args.get("policy"))
     changes = store.plan_set(scope, gpo, name, state, spec)
     backup = None
     if changes and ctx.writing:
@@ -70,15 +109,12 @@ def op_citrix_policy_set(ctx: OpContext, args: dict[str, Any]) -> Outcome:
             "policy": None if before is None else before.to_json(),
         }
         backup = ctx.backup_json(f"citrix_policy_{name}", saved)
-        store.apply_set(scope, gpo, name, str(state), spec)
+        store.apply_set(scope, gpo, name, str(state), spec)  # type: ignore[arg-type]
     return bool(changes), {"changes": changes, "backup": backup}
 
 
 def op_citrix_policy_restore(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     file = require_str(args, "file")
-    store = _store(ctx, args)
-    if store is None:
-        raise NotAvailable(f"The Windows PowerShell snap-in '{SNAPIN}' is not installed on this computer.")
     content = ctx.host.files.read(file)
     if content is None:
         raise NotFound(f"Cannot find path '{file}' because it does not exist.")
@@ -92,6 +128,10 @@ def op_citrix_policy_restore(ctx: OpContext, args: dict[str, Any]) -> Outcome:
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BadArgument(f"{file} is not a vipctl Citrix policy backup: {exc}") from exc
+    store = _store(ctx, saved)
+    if store is None:
+        raise NotAvailable(f"The Windows PowerShell snap-in '{SNAPIN}' is not installed on this computer.")
+    _reach_gpo(ctx, store, scope, gpo)
     if ctx.writing:
         store.put(scope, gpo, name, policy)
     # Always reported as a change: the executor rebuilds the policy without comparing first.

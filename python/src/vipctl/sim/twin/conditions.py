@@ -7,6 +7,7 @@ from typing import Any
 from vipctl.sim.model.citrix import json_equal
 from vipctl.sim.model.errors import BadArgument, ModelError
 from vipctl.sim.twin.context import OpContext, Outcome
+from vipctl.sim.twin.fields import field, folded
 
 
 class PreconditionFailed(ModelError):
@@ -17,7 +18,7 @@ def _lookup(result: Any, path: list[Any]) -> Any:
     node = result
     for step in path:
         if isinstance(node, dict) and isinstance(step, str):
-            node = node.get(step)
+            node = field(node, step)  # result fields are [ordered] keys: any case
         elif (
             isinstance(node, list)
             and isinstance(step, int)
@@ -37,8 +38,9 @@ def holds(conditions: object, earlier: dict[str, dict[str, Any]]) -> bool:
     for i, cond in enumerate(conditions):
         if not isinstance(cond, dict):
             raise BadArgument(f"condition {i} must be an object")
+        cond = folded(cond)
         ref, path = cond.get("ref"), cond.get("path", [])
-        if not isinstance(ref, str) or ref not in earlier:
+        if not isinstance(ref, str) or ref.lower() not in earlier:
             raise BadArgument(f"condition {i}: ref {ref!r} is not the id of an earlier op")
         if not isinstance(path, list):
             raise BadArgument(f"condition {i}: path must be a list")
@@ -48,7 +50,7 @@ def holds(conditions: object, earlier: dict[str, dict[str, Any]]) -> bool:
         choices = cond["in"] if has_in else cond["not_in"]
         if not isinstance(choices, list):
             raise BadArgument(f"condition {i}: '{'in' if has_in else 'not_in'}' must be a list")
-        value = _lookup(earlier[ref], path)
+        value = _lookup(earlier[ref.lower()], path)
         found = any(json_equal(value, c) for c in choices)
         if found != has_in:
             return False

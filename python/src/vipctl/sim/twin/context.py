@@ -30,6 +30,9 @@ class OpContext:
     host: SimHost
     check: bool
     backup_dir: str | None
+    # The connection carries delegated credentials (CredSSP, or a forwardable Kerberos ticket), so
+    # the executor can reach other machines such as a domain controller. The transport sets it.
+    delegated: bool = False
     backups: list[str] = field(default_factory=list)
     _backed_up: dict[str, str] = field(default_factory=dict)
     _tsvip_saved: dict[str, Any] = field(default_factory=dict)

@@ -10,6 +10,7 @@ from vipctl.sim.model.errors import BadArgument, ModelError
 from vipctl.sim.twin import citrix_ops, endpoint_ops, facts_ops, registry_ops, tsvip_ops
 from vipctl.sim.twin.conditions import holds, op_require
 from vipctl.sim.twin.context import OpContext, Outcome
+from vipctl.sim.twin.fields import folded, reject_case_duplicates
 
 if TYPE_CHECKING:
     from vipctl.sim.model.host import SimHost
@@ -34,17 +35,24 @@ OPS: dict[str, Handler] = {
     "sessions": endpoint_ops.op_sessions,
 }
 KNOWN_OPS = (*OPS, "require")
+# Op names compare as PowerShell's hashtable lookup does, ignoring case; the result echoes the name sent.
+_BY_LOWER = {name.lower(): name for name in KNOWN_OPS}
 
 
 def _dump(response: dict[str, Any]) -> str:
     return json.dumps(response, ensure_ascii=False, separators=(",", ":"))
 
 
-def _malformed(message: str) -> tuple[str, int]:
+# What the bootstrap answers before it compiles the executor on a host in Constrained Language
+# Mode (docs/windows-facts.md#constrained-language-mode-blocks-the-executor).
+CONSTRAINED_LANGUAGE_MESSAGE = "PowerShell runs in ConstrainedLanguage mode"
+
+
+def _malformed(message: str, kind: str = "bad_request") -> tuple[str, int]:
     reply = {
         "v": 1,
         "ok": False,
-        "error": {"kind": "bad_request", "message": message},
+        "error": {"kind": kind, "message": message},
         "results": [],
         "backups": [],
     }
@@ -69,16 +77,23 @@ def _request_problem(request: object) -> str | None:
     return None
 
 
-def run_request(host: SimHost, request_json: str) -> tuple[str, int]:
+def run_request(host: SimHost, request_json: str, delegated: bool = False) -> tuple[str, int]:
     """(response JSON, exit code): 0 when the request was understood, 1 when it was malformed."""
+    if host.language_mode != "FullLanguage":
+        # Checked first, before the request is even read, as the bootstrap does.
+        return _malformed(CONSTRAINED_LANGUAGE_MESSAGE, "constrained_language")
     try:
-        request = json.loads(request_json)
+        request = json.loads(request_json, object_pairs_hook=reject_case_duplicates)
     except ValueError as exc:
         return _malformed(f"request is not valid JSON: {exc}")
+    if isinstance(request, dict):
+        request = folded(request)
+        if isinstance(request.get("ops"), list):
+            request["ops"] = [folded(op) if isinstance(op, dict) else op for op in request["ops"]]
     problem = _request_problem(request)
     if problem is not None:
         return _malformed(problem)
-    ctx = OpContext(host, request.get("check", False), request.get("backup_dir"))
+    ctx = OpContext(host, request.get("check", False), request.get("backup_dir"), delegated)
     results: list[dict[str, Any]] = []
     earlier: dict[str, dict[str, Any]] = {}
     failed: tuple[int, object] | None = None
@@ -95,7 +110,7 @@ def run_request(host: SimHost, request_json: str) -> tuple[str, int]:
         result = _run_one(ctx, op, head, earlier)
         results.append(result)
         if isinstance(op.get("id"), str):
-            earlier[op["id"]] = result
+            earlier[op["id"].lower()] = result
         if not result["ok"]:
             failed = (index, op.get("op"))
     response = {"v": 1, "ok": failed is None, "results": results, "backups": list(ctx.backups)}
@@ -105,14 +120,15 @@ def run_request(host: SimHost, request_json: str) -> tuple[str, int]:
 def _run_one(
     ctx: OpContext, op: dict[str, Any], head: dict[str, Any], earlier: dict[str, dict[str, Any]]
 ) -> dict[str, Any]:
-    name = op.get("op")
+    sent = op.get("op")
+    name = _BY_LOWER.get(sent.lower(), sent) if isinstance(sent, str) else sent
     try:
         if "id" in op and (not isinstance(op["id"], str) or not op["id"]):
             raise BadArgument("'id' must be a non-empty string")
-        if isinstance(op.get("id"), str) and op["id"] in earlier:
+        if isinstance(op.get("id"), str) and op["id"].lower() in earlier:
             raise BadArgument(f"duplicate op id {op['id']!r}")
         if not isinstance(name, str) or name not in KNOWN_OPS:
-            return {**head, "ok": False, "error": {"kind": "unknown_op", "message": f"unknown op {name!r}"}}
+            return {**head, "ok": False, "error": {"kind": "unknown_op", "message": f"unknown op {sent!r}"}}
         if "when" in op and not holds(op["when"], earlier):
             return {**head, "ok": True, "changed": False, "skipped": True, "data": {}}
         changed, data = op_require(ctx, op, earlier) if name == "require" else OPS[name](ctx, op)

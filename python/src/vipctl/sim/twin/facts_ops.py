@@ -16,6 +16,23 @@ KNOWN_FEATURES = frozenset(
 )
 
 
+# Where Windows records a restart it waits for (docs/windows-facts.md#pending-restart-markers).
+REBOOT_PENDING_KEYS = (
+    r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending",
+    r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired",
+)
+SESSION_MANAGER_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\Session Manager"
+PENDING_FILE_RENAMES = "PendingFileRenameOperations"
+
+
+def _pending_reboot(ctx: OpContext) -> bool:
+    """As the executor's Test-PendingReboot reads it, plus a role install the model keeps itself."""
+    registry = ctx.host.registry
+    if ctx.host.pending_roles or any(registry.exists(key) for key in REBOOT_PENDING_KEYS):
+        return True
+    return registry.get_value(SESSION_MANAGER_KEY, PENDING_FILE_RENAMES) is not None
+
+
 def _reg_str(ctx: OpContext, path: str, name: str) -> str | None:
     value = ctx.host.registry.get_value(path, name)
     return None if value is None else str(value.data)
@@ -39,7 +56,7 @@ def op_host_facts(ctx: OpContext, args: dict[str, Any]) -> Outcome:
         "ip_addresses": [host.adapter.ip],
         "rds_role_installed": RDSH_ROLE in host.roles or RDSH_ROLE in host.pending_roles,
         # Windows records a pending restart for a role install, not for a changed TSVIP setting.
-        "pending_reboot": bool(host.pending_roles),
+        "pending_reboot": _pending_reboot(ctx),
         "citrix_vda": {
             "installed": vda is not None,
             "version": None if vda is None else vda.version,

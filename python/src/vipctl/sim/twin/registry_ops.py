@@ -11,6 +11,7 @@ from vipctl.sim.model.registry import display_path, split_path
 from vipctl.sim.model.regvalue import RegValue
 from vipctl.sim.twin.args import optional_str_list, registry_path, require_str
 from vipctl.sim.twin.context import OpContext, Outcome
+from vipctl.sim.twin.fields import folded
 
 
 def op_registry_get(ctx: OpContext, args: dict[str, Any]) -> Outcome:
@@ -40,6 +41,7 @@ def _parse_values(raw: object) -> list[tuple[str, RegValue | None]]:
         raise BadArgument("'values' must be a list of {name, state, type, value}")
     out: list[tuple[str, RegValue | None]] = []
     for i, item in enumerate(raw):
+        item = folded(item) if isinstance(item, dict) else item
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise BadArgument(
                 f"values[{i}]: 'name' is required and must be a string ('' is the default value)"

@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 from vipctl.sim.model.errors import BadArgument, NotFound
-from vipctl.sim.model.tsvip import TsVip
+from vipctl.sim.model.tsvip import PROPERTIES, TsVip
 from vipctl.sim.twin.args import require_str
 from vipctl.sim.twin.context import OpContext, Outcome
+from vipctl.sim.twin.fields import canonical
 
 ADAPTER = "NetworkAdapterMacAddress"
 MODE = "VirtualIPMode"
@@ -21,9 +22,16 @@ def op_tsvip_get(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     return False, {"available": True, "properties": tsvip.properties()}
 
 
+def _by_wmi_name(properties: object) -> object:
+    # The executor looks each settable name up in an [ordered] table, which ignores case.
+    if not isinstance(properties, dict):
+        return properties
+    return {canonical(name, PROPERTIES): value for name, value in properties.items()}
+
+
 def op_tsvip_set(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     tsvip = ctx.host.tsvip
-    changes = tsvip.plan(args.get("properties"))  # type: ignore[arg-type]
+    changes = tsvip.plan(_by_wmi_name(args.get("properties")))  # type: ignore[arg-type]
     backup = None
     if changes and ctx.writing:
         # The local store is written only through WMI (DOMAIN.md section 2): the backup is the
