@@ -214,7 +214,11 @@ def citrix_loopback_request(policy: CitrixLoopbackPolicy, *, check: bool, backup
     return BuiltRequest(new_request(ops, check=check, backup_dir=backup_dir), writes)
 
 
-def prefer_loopback_request(prefer: PreferLoopback, *, check: bool, backup_dir: str) -> BuiltRequest:
+def prefer_loopback_request(
+    prefer: PreferLoopback, *, check: bool, backup_dir: str, assume_enabled: frozenset[str] = frozenset()
+) -> BuiltRequest:
+    """`assume_enabled` (check mode only): features an earlier task of the same run would enable,
+    whose guards are left to the real run instead of refusing on the state before that task."""
     ops = [
         *_facts_and_support(),
         _rds_policy_get(),
@@ -222,9 +226,8 @@ def prefer_loopback_request(prefer: PreferLoopback, *, check: bool, backup_dir: 
         _registry_get(CITRIX_APPLIED, registry_map.CITRIX_APPLIED_VIP_KEY),
         _prefer_get(),
     ]
-    if prefer.enabled and not prefer.force:
+    if prefer.enabled and not prefer.force and FEATURE_RDS not in assume_enabled:
         policy_enable = ["values", registry_map.ENABLE_VIRTUAL_IP.name, "value"]
-        support = ["values", registry_map.CITRIX_APPLIED_LOOPBACK_SUPPORT.name, "value"]
         ops += [
             # Policy wins per value: if it sets EnableVirtualIP it must be 1; if absent, WMI must say active.
             _op(
@@ -240,6 +243,10 @@ def prefer_loopback_request(prefer: PreferLoopback, *, check: bool, backup_dir: 
                 conditions=[_cond(TSVIP, ["properties", "VirtualIPActive"], "in", [1])],
                 message=RDS_OFF_LOCALLY_MESSAGE,
             ),
+        ]
+    if prefer.enabled and not prefer.force and FEATURE_LOOPBACK not in assume_enabled:
+        support = ["values", registry_map.CITRIX_APPLIED_LOOPBACK_SUPPORT.name, "value"]
+        ops += [
             # The VDA cache value names are UNCONFIRMED: refuse only an explicit 0, warn when absent.
             _op(
                 "require",
