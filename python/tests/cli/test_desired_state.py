@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from vipctl.desired_state import DesiredStateError, load_desired_state, parse_desired_state, problem_of
 
 
