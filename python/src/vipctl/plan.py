@@ -27,8 +27,9 @@ ENABLE_ORDER: Final = (FEATURE_RDS, FEATURE_LOOPBACK, FEATURE_PREFER)
 RDS_ROLE: Final = "RDS-RD-Server"
 WMI_TARGET: Final = r"WMI root\CIMv2\TerminalServices\Win32_TSVirtualIP"
 FEATURE_TARGET: Final = "Windows feature"
-# Value names whose change only takes effect after a restart (KB 4501072, MS AskPerf).
-REBOOT_VALUE_NAMES: Final = frozenset({registry_map.ENABLE_VIRTUAL_IP.name, "VirtualIPActive"})
+# Features whose every setting is read when Windows starts, so any change to them takes effect only
+# after a restart (docs/windows-facts.md#rd-ip-virtualization-changes-need-a-restart).
+RESTART_FEATURES: Final = frozenset({FEATURE_RDS})
 
 
 LOOPBACK_UNCONFIRMED_WARNING: Final = (
@@ -202,7 +203,7 @@ def _registry_changes(
         before = observed.get(write.name)
         if before != write.typed():
             changes.append(
-                Change(feature, key, write.name, before, write.typed(), write.name in REBOOT_VALUE_NAMES)
+                Change(feature, key, write.name, before, write.typed(), feature in RESTART_FEATURES)
             )
     return changes
 
@@ -229,9 +230,7 @@ def _rds_changes(observed: Observed, rds: RdsIpVirtualization, needs_winsock_fix
     current = observed.tsvip or {}
     for name, after in rds_wmi_properties(rds).items():
         if current.get(name) != after:
-            changes.append(
-                Change(FEATURE_RDS, WMI_TARGET, name, current.get(name), after, name in REBOOT_VALUE_NAMES)
-            )
+            changes.append(Change(FEATURE_RDS, WMI_TARGET, name, current.get(name), after, True))
     return changes
 
 

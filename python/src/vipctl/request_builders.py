@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from vipctl import registry_map
+from vipctl import registry_map, restart
 from vipctl.hostinfo import support_conditions, winsock_fix_conditions
 from vipctl.plan import (
     FEATURE_LOOPBACK,
@@ -52,6 +52,16 @@ WRITE_RDS_POLICY: Final = "write_rds_policy"
 WRITE_TSVIP: Final = "write_tsvip"
 WRITE_CITRIX: Final = "write_citrix_policy"
 WRITE_PREFER: Final = "write_prefer_loopback"
+
+# Why a write leaves a restart pending (restart.mark_ops): RD IP Virtualization, its Winsock fix and
+# a role install take effect only after a restart
+# (docs/windows-facts.md#rd-ip-virtualization-changes-need-a-restart).
+RESTART_REASONS: Final = {
+    WRITE_ROLE: "the RD Session Host role was installed",
+    WRITE_WINSOCK: "the Winsock catalog entry of KB 4501072 was renamed",
+    WRITE_RDS_POLICY: "RD IP Virtualization policy values changed",
+    WRITE_TSVIP: "RD IP Virtualization WMI settings changed",
+}
 
 UNSUPPORTED_MESSAGE: Final = "unsupported OS: vipctl changes only Windows Server 2016, 2019, 2022 and 2025"
 NOT_CONTROLLER_MESSAGE: Final = (
@@ -143,6 +153,7 @@ def rds_request(rds: RdsIpVirtualization, *, check: bool, backup_dir: str) -> Bu
         _registry_get(WINSOCK_KEY, registry_map.WINSOCK_FIX_KEY, ["AppFullPath", "PermittedLspCategories"]),
         # Read so that turning the feature off while PreferLoopback is still set can be called out.
         _prefer_get(),
+        restart.state_op(),
     ]
     writes: list[WriteSpec] = []
     if rds.install_role:
@@ -195,6 +206,7 @@ def rds_request(rds: RdsIpVirtualization, *, check: bool, backup_dir: str) -> Bu
             op["when"] = [_cond(FACTS, ["rds_role_installed"], "in", [True])]
         ops.append(op)
         writes.append(WriteSpec(WRITE_TSVIP, FEATURE_RDS, WMI_TARGET))
+    ops += restart.mark_ops([(w.op_id, RESTART_REASONS[w.op_id]) for w in writes])
     return BuiltRequest(new_request(ops, check=check, backup_dir=backup_dir), tuple(writes))
 
 
@@ -281,5 +293,6 @@ def status_request(query: StatusQuery) -> BuiltRequest:
         _registry_get(CITRIX_APPLIED, registry_map.CITRIX_APPLIED_VIP_KEY, when=on_vda),
         _op("citrix_policy_get", CITRIX_POLICY, when=on_controller, **query.location.to_protocol()),
         _op("sessions", SESSIONS),
+        restart.state_op(),
     ]
     return BuiltRequest(new_request(ops, check=True, backup_dir=None))

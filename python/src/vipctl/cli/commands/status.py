@@ -11,7 +11,17 @@ from vipctl.cli.jobs import Step, steps_work
 from vipctl.cli.output import host_problem, host_summary, summary_line, table
 from vipctl.cli.targets import Target
 
-HEADERS = ("HOST", "OS", "SUPPORTED", "RD IP VIRT", "LOOPBACK", "PREFER", "WINSOCK FIX", "FINDINGS")
+HEADERS = (
+    "HOST",
+    "OS",
+    "SUPPORTED",
+    "RD IP VIRT",
+    "LOOPBACK",
+    "PREFER",
+    "WINSOCK FIX",
+    "RESTART",
+    "FINDINGS",
+)
 
 
 def status_plan(target: Target) -> list[Step]:
@@ -26,7 +36,7 @@ def _on_off(value: Any) -> str:
 def status_row(record: dict[str, Any]) -> list[Any]:
     status = next((r for r in record["results"] if r["module"] == "vip_status" and not r["failed"]), None)
     if status is None:
-        return [record["host"], "", "", "", "", "", "", f"FAILED: {host_problem(record)}"]
+        return [record["host"], "", "", "", "", "", "", "", f"FAILED: {host_problem(record)}"]
     data = status["data"]
     rds = data["rds_ip_virtualization"]
     rds_text = _on_off(rds["enabled"]["value"])
@@ -41,6 +51,7 @@ def status_row(record: dict[str, Any]) -> list[Any]:
         _on_off(data["citrix_loopback_applied"]),
         _on_off(data["prefer_loopback"]["enabled"]),
         data["winsock_fix"],
+        "pending" if (data.get("restart") or {}).get("pending") else "-",
         "; ".join(findings) if findings else "-",
     ]
 

@@ -88,6 +88,8 @@ $OpHandlers = @{
     feature_install       = 'Invoke-FeatureInstall'
     net_endpoints         = 'Invoke-NetEndpoints'
     sessions              = 'Invoke-Sessions'
+    restart_state         = 'Invoke-RestartState'
+    restart_mark          = 'Invoke-RestartMark'
 }
 
 function New-Result([string]$Name, $Id) {

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from vipctl.sim.model.errors import BadArgument, ModelError
-from vipctl.sim.twin import citrix_ops, endpoint_ops, facts_ops, registry_ops, tsvip_ops
+from vipctl.sim.twin import citrix_ops, endpoint_ops, facts_ops, registry_ops, restart_ops, tsvip_ops
 from vipctl.sim.twin.conditions import holds, op_require
 from vipctl.sim.twin.context import OpContext, Outcome
 
@@ -32,6 +32,8 @@ OPS: dict[str, Handler] = {
     "citrix_policy_restore": citrix_ops.op_citrix_policy_restore,
     "net_endpoints": endpoint_ops.op_net_endpoints,
     "sessions": endpoint_ops.op_sessions,
+    "restart_state": restart_ops.op_restart_state,
+    "restart_mark": restart_ops.op_restart_mark,
 }
 KNOWN_OPS = (*OPS, "require")
 
