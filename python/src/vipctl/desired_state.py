@@ -85,6 +85,7 @@ RESULT_VARIABLES = frozenset(
         "vipctl_prefer_result",
         "vipctl_verify_result",
         "vipctl_reboot_required",
+        "vipctl_restart_needed",
         "vipctl_audit",
         "vipctl_rollback_result",
         "vipctl_restart_result",
