@@ -68,6 +68,7 @@ def test_build_request_accepts_every_op_in_minimal_form() -> None:
         "sessions": {},
         "restart_state": {},
         "restart_mark": {"reasons": ["a change needs a restart"]},
+        "address_match": {"cidr": "10.0.0.0/24"},
         "require": {"conditions": [{"ref": "first", "path": ["ok"], "not_in": [False]}], "message": "m"},
     }
     assert set(minimal) == set(OP_SPECS)

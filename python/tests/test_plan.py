@@ -113,7 +113,7 @@ def test_requests_read_before_writing_and_guard_first() -> None:
     kinds = [op["op"] for op in ops]
     assert kinds[:2] == ["host_facts", "require"]
     first_write = min(i for i, k in enumerate(kinds) if k in ("registry_set", "registry_rename_key"))
-    reads = ("host_facts", "require", "registry_get", "tsvip_get", "restart_state")
+    reads = ("host_facts", "require", "registry_get", "tsvip_get", "restart_state", "address_match")
     assert all(k in reads for k in kinds[:first_write])
     ids = [op["id"] for op in ops]
     assert len(ids) == len(set(ids))

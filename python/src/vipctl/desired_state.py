@@ -52,6 +52,8 @@ class DesiredState:
     citrix_virtual_loopback: dict[str, Any] | None = None
     prefer_loopback: dict[str, Any] | None = None
     verify: dict[str, Any] | None = None
+    # vipctl_fail_on_unsupported: false leaves unsupported hosts out (reported, exit code unaffected).
+    fail_on_unsupported: bool = True
 
     def verify_params(self) -> dict[str, Any] | None:
         """vip_bindings parameters proving the rollout, or None when no program is listed."""
@@ -108,11 +110,15 @@ def parse_desired_state(data: Any, source: str = "desired state") -> DesiredStat
     if unknown:
         raise DesiredStateError(f"{source}: unknown key(s) {', '.join(unknown)}; use {', '.join(KEYS)}")
     params = {key: _options(key, data[key], source) for key in KEYS if data.get(key) is not None}
+    fail_on_unsupported = data.get("vipctl_fail_on_unsupported", True)
+    if not isinstance(fail_on_unsupported, bool):
+        raise DesiredStateError(f"{source}: vipctl_fail_on_unsupported must be true or false")
     state = DesiredState(
         rds_ip_virtualization=params.get(RDS),
         citrix_virtual_loopback=params.get(CITRIX_LOOPBACK),
         prefer_loopback=params.get(PREFER),
         verify=params.get(VERIFY),
+        fail_on_unsupported=fail_on_unsupported,
     )
     _validate(state, source)
     return state

@@ -38,6 +38,13 @@ LOOPBACK_UNCONFIRMED_WARNING: Final = (
 )
 
 
+# A Citrix policy with no filter applies to every VDA of the site, the unsupported ones too.
+UNSUPPORTED_POLICY_WARNING: Final = (
+    "a Citrix virtual loopback policy reaches this unsupported host: the site-wide policy has no "
+    "filter; add a filter (for example DesktopGroup) so it applies only to supported VDAs"
+)
+
+
 class PlanError(ValueError):
     """A guard refused the plan; the message is the human reason."""
 

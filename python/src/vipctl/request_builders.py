@@ -46,6 +46,8 @@ SESSIONS: Final = "sessions"
 GUARD_RDS_POLICY: Final = "guard_rds_not_off_by_policy"
 GUARD_RDS_LOCAL: Final = "guard_rds_on_locally"
 GUARD_LOOPBACK: Final = "guard_loopback_not_off"
+ADAPTER_MATCH: Final = "adapter_match"
+GUARD_ADAPTER: Final = "guard_adapter_matches_an_address"
 WRITE_ROLE: Final = "write_install_role"
 WRITE_WINSOCK: Final = "write_winsock_fix"
 WRITE_RDS_POLICY: Final = "write_rds_policy"
@@ -156,6 +158,22 @@ def rds_request(rds: RdsIpVirtualization, *, check: bool, backup_dir: str) -> Bu
         restart.state_op(),
     ]
     writes: list[WriteSpec] = []
+    if rds.enabled and rds.method == "policy" and rds.adapter is not None:
+        # VIPAdapter picks the adapter whose address lies in the CIDR: one that matches none would
+        # leave the feature on with no adapter, so refuse before the first write.
+        ops += [
+            _op("address_match", ADAPTER_MATCH, cidr=rds.adapter),
+            _op(
+                "require",
+                GUARD_ADAPTER,
+                conditions=[_cond(ADAPTER_MATCH, ["matched"], "in", [True])],
+                message=(
+                    f"adapter {rds.adapter} matches no IPv4 address of this host, so RD IP Virtualization "
+                    "would select no adapter; give the CIDR of the network of the adapter the sessions' "
+                    "addresses come from (vip_status shows the host's addresses)"
+                ),
+            ),
+        ]
     if rds.install_role:
         ops.append(_op("feature_install", WRITE_ROLE, name=RDS_ROLE))
         writes.append(WriteSpec(WRITE_ROLE, FEATURE_RDS, FEATURE_TARGET))

@@ -32,7 +32,20 @@ class FakeHost:
     def _data(self, op: Mapping[str, Any]) -> dict[str, Any]:
         name = op["op"]
         if name == "host_facts":
-            return {"computer_name": "RDSH01", "ip_addresses": [SERVER_IP], "citrix_vda": {"installed": True}}
+            server_2022 = {
+                "product_name": "Windows Server 2022 Datacenter",
+                "edition_id": "ServerDatacenter",
+                "installation_type": "Server",
+                "current_build": "20348",
+                "build_number": 20348,
+                "product_type": 3,
+            }
+            return {
+                "computer_name": "RDSH01",
+                "ip_addresses": [SERVER_IP],
+                "citrix_vda": {"installed": True},
+                **server_2022,
+            }
         if name == "sessions":
             return sessions_data()
         if name == "net_endpoints":

@@ -7,6 +7,7 @@ backups) for the ops the module tasks send, and records every request it gets.
 from __future__ import annotations
 
 import copy
+import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -275,6 +276,12 @@ class FakeHost:
             self.restart_reasons = reasons
         data = {"last_boot_utc": "2026-11-28T00:00:00.0000000Z", "set_utc": "2026-11-28T01:00:00.0000000Z"}
         return changed, {**data, "reasons": reasons, "pending": True}
+
+    def op_address_match(self, op: dict[str, Any], results: Any) -> tuple[bool, Any]:
+        network = ipaddress.IPv4Network(op["cidr"], strict=False)
+        addresses = list(self.facts["ip_addresses"])
+        inside = [a for a in addresses if ipaddress.IPv4Address(a) in network]
+        return False, {"cidr": op["cidr"], "addresses": addresses, "matching": inside, "matched": bool(inside)}
 
     def restart(self) -> None:
         self.restart_reasons = []

@@ -207,6 +207,7 @@ OP_SPECS: Final[Mapping[str, _OpSpec]] = {
     "sessions": _OpSpec(),
     "restart_state": _OpSpec(),
     "restart_mark": _OpSpec({"reasons": _string_list}),
+    "address_match": _OpSpec({"cidr": _string}),
     "require": _OpSpec({"conditions": _conditions, "message": _string}),
 }
 

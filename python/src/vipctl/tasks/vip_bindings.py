@@ -16,6 +16,7 @@ from vipctl.bindings.audit import audit_host
 from vipctl.bindings.effective import Feature, effective_settings
 from vipctl.bindings.model import BindingsDataError, parse_net_endpoints, parse_sessions
 from vipctl.bindings.query import BindingsQuery, parse_bindings_query
+from vipctl.plan import UNSUPPORTED_POLICY_WARNING, observed_loopback_applied
 from vipctl.request_builders import CITRIX_APPLIED, FACTS, PREFER, RDS_POLICY, SESSIONS, TSVIP, new_request
 from vipctl.restart import NOT_YET_VIRTUALIZED, pending_restart
 from vipctl.tasks.common import Response, Runner, TaskResult, failed_result, utc_now
@@ -126,6 +127,24 @@ def run_vip_bindings(
     report["restart"] = pending.to_dict()
     report["checked_at"] = utc_now(now).isoformat()
     warnings = _warnings(query, response, report)
+    verdict = response.verdict()
+    if verdict is not None:
+        report["support"] = verdict.to_dict()
+    if verdict is not None and not verdict.supported:
+        return _unsupported_result(report, verdict.reason, response, warnings)
     if report["verification"] is None:
         return TaskResult(msg=_summary_msg(report), data=report, warnings=warnings)
     return _verification_result(report, warnings)
+
+
+def _unsupported_result(
+    report: dict[str, Any], reason: str, response: Response, warnings: list[str]
+) -> TaskResult:
+    """Visible, never advised and never verified: the features cannot be used on this OS."""
+    report["recommendations"] = []
+    report["verification"] = None
+    warnings = [*warnings, f"unsupported host ({reason}): no recommendation and no verification"]
+    loopback = observed_loopback_applied(response.data(CITRIX_APPLIED).get("values") or {})
+    if loopback:
+        warnings.append(UNSUPPORTED_POLICY_WARNING)
+    return TaskResult(msg=f"unsupported: {reason}; {_summary_msg(report)}", data=report, warnings=warnings)

@@ -10,7 +10,7 @@ from vipctl import registry_map
 from vipctl.effective import EffectiveValue, effective_rds, registry_value
 from vipctl.hostinfo import HostVerdict
 from vipctl.loopback import LoopbackError, citrix_loopback_address, microsoft_loopback_address
-from vipctl.plan import observed_loopback_applied
+from vipctl.plan import UNSUPPORTED_POLICY_WARNING, observed_loopback_applied
 from vipctl.request_builders import (
     CITRIX_APPLIED,
     CITRIX_POLICY,
@@ -105,6 +105,8 @@ def _findings(
         findings.append("PreferLoopback is set while RD IP Virtualization is off")
     if prefer_on and loopback_on is False:
         findings.append("PreferLoopback is set while Citrix virtual loopback is off")
+    if not verdict.supported and loopback_on:
+        findings.append(UNSUPPORTED_POLICY_WARNING)
     if restart.pending:
         findings.append(
             f"{restart.describe()} (since {restart.since}): new sessions get their addresses after it"
@@ -169,4 +171,7 @@ def run_vip_status(
     msg = f"{facts.get('computer_name')}: {verdict.reason}"
     if restart.pending:
         msg += f"; {restart.describe()}"
-    return TaskResult(changed=False, msg=msg, data=data, warnings=list(verdict.warnings))
+    warnings = list(verdict.warnings)
+    if not verdict.supported and loopback_on:
+        warnings.append(UNSUPPORTED_POLICY_WARNING)
+    return TaskResult(changed=False, msg=msg, data=data, warnings=warnings)

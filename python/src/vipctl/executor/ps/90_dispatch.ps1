@@ -90,6 +90,7 @@ $OpHandlers = @{
     sessions              = 'Invoke-Sessions'
     restart_state         = 'Invoke-RestartState'
     restart_mark          = 'Invoke-RestartMark'
+    address_match         = 'Invoke-AddressMatch'
 }
 
 function New-Result([string]$Name, $Id) {

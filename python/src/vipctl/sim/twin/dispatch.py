@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from vipctl.sim.model.errors import BadArgument, ModelError
 from vipctl.sim.twin import citrix_ops, endpoint_ops, facts_ops, registry_ops, restart_ops, tsvip_ops
+from vipctl.sim.twin.address_ops import op_address_match
 from vipctl.sim.twin.conditions import holds, op_require
 from vipctl.sim.twin.context import OpContext, Outcome
 
@@ -34,6 +35,7 @@ OPS: dict[str, Handler] = {
     "sessions": endpoint_ops.op_sessions,
     "restart_state": restart_ops.op_restart_state,
     "restart_mark": restart_ops.op_restart_mark,
+    "address_match": op_address_match,
 }
 KNOWN_OPS = (*OPS, "require")
 
