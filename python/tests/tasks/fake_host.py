@@ -281,7 +281,12 @@ class FakeHost:
         network = ipaddress.IPv4Network(op["cidr"], strict=False)
         addresses = list(self.facts["ip_addresses"])
         inside = [a for a in addresses if ipaddress.IPv4Address(a) in network]
-        return False, {"cidr": op["cidr"], "addresses": addresses, "matching": inside, "matched": bool(inside)}
+        return False, {
+            "cidr": op["cidr"],
+            "addresses": addresses,
+            "matching": inside,
+            "matched": bool(inside),
+        }
 
     def restart(self) -> None:
         self.restart_reasons = []
