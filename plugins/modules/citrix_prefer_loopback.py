@@ -32,6 +32,17 @@ options:
     description: Write even when RD IP Virtualization or virtual loopback is not enabled.
     type: bool
     default: false
+  assume_enabled:
+    description:
+      - Check mode only, for a dry run of a whole rollout - features that earlier tasks of the same
+        run would enable. Their guards count them as enabled (with a warning) instead of refusing on
+        the state the host has before those tasks; a real run always checks the host itself.
+      - Ignored outside check mode. The C(farm_rollout) role sets it from the results of its own
+        earlier tasks.
+    type: list
+    elements: str
+    choices: [rds_ip_virtualization, citrix_virtual_loopback]
+    default: []
 author:
   - vipctl maintainers (!UNKNOWN)
 """

@@ -109,6 +109,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+loopback_enabled:
+  description: Whether the policy the run leaves (or, in check mode, would leave) enables virtual loopback.
+  returned: success
+  type: bool
 changes:
   description: Each field changed (or that would change in check mode) with before and after.
   returned: always

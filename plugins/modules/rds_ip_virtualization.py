@@ -98,6 +98,11 @@ changes:
   returned: always
   type: list
   elements: dict
+state:
+  description: The state the run leaves (or, in check mode, would leave) RD IP Virtualization in.
+  returned: success
+  type: str
+  sample: enabled
 reboot_required:
   description: Whether a restart is needed before new sessions get their addresses.
   returned: always

@@ -66,6 +66,9 @@ def test_build_request_accepts_every_op_in_minimal_form() -> None:
         "feature_install": {"name": "RDS-RD-Server"},
         "net_endpoints": {"protocols": ["tcp"]},
         "sessions": {},
+        "restart_state": {},
+        "restart_mark": {"reasons": ["a change needs a restart"]},
+        "address_match": {"cidr": "10.0.0.0/24"},
         "require": {"conditions": [{"ref": "first", "path": ["ok"], "not_in": [False]}], "message": "m"},
     }
     assert set(minimal) == set(OP_SPECS)

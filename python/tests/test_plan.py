@@ -32,7 +32,9 @@ def test_enabling_orders_rds_then_loopback_then_prefer_and_flags_reboots() -> No
     assert result.changes[0].name == "(key)" and result.changes[0].reboot_required
     assert result.changes[-1].feature == FEATURE_PREFER
     reboots = {c.name for c in result.changes if c.reboot_required}
-    assert reboots == {"(key)", "EnableVirtualIP"}
+    # Every RD IP Virtualization setting is read at boot; PreferLoopback and the policy are not.
+    assert reboots == {c.name for c in result.changes if c.feature == FEATURE_RDS}
+    assert "EnableVirtualIP" in reboots and "VirtualMode" in reboots
 
 
 def test_disabling_reverses_so_prefer_loopback_goes_first() -> None:
@@ -111,7 +113,8 @@ def test_requests_read_before_writing_and_guard_first() -> None:
     kinds = [op["op"] for op in ops]
     assert kinds[:2] == ["host_facts", "require"]
     first_write = min(i for i, k in enumerate(kinds) if k in ("registry_set", "registry_rename_key"))
-    assert all(k in ("host_facts", "require", "registry_get", "tsvip_get") for k in kinds[:first_write])
+    reads = ("host_facts", "require", "registry_get", "tsvip_get", "restart_state", "address_match")
+    assert all(k in reads for k in kinds[:first_write])
     ids = [op["id"] for op in ops]
     assert len(ids) == len(set(ids))
     prefer_ops = prefer_loopback_request(PREFER_ON, check=True, backup_dir="X").request["ops"]

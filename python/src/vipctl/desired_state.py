@@ -1,9 +1,12 @@
-"""The CLI's desired-state file: the roles' variables, with the roles' defaults, checked up front.
+"""The desired state: the roles' variables, checked up front, for the CLI and the roles alike.
 
-A key left out of the file means "do not manage that feature" (the CLI never turns a feature on
-because a default says so). A key that is present is merged over its role's defaults exactly as
-the role tasks do (`| default(...)` per option), then validated by the same parsers the modules
-use, so a bad value is reported before any host is contacted.
+A key left out means "do not manage that feature": nothing is turned on because a default says so.
+A key that is present holds module options; an option left out takes the module's documented
+default (the roles pass `| default(omit)`, the parsers default the same way, and
+tests/integration/test_option_defaults.py holds them to the module docs). Everything is validated by
+the same parsers the modules use, so a bad value is reported before any host is contacted. The
+roles run `problem_of` through the `vipctl.farm.desired_state_problem` filter, so a playbook fails
+with the CLI's own words.
 """
 
 from __future__ import annotations
@@ -27,29 +30,14 @@ CITRIX_LOOPBACK: Final = "vipctl_citrix_virtual_loopback"
 PREFER: Final = "vipctl_prefer_loopback"
 VERIFY: Final = "vipctl_verify"
 
-# Copies of roles/*/defaults/main.yml (a test keeps them equal): the package cannot read the roles
-# at run time, because it is installed without the collection.
-ROLE_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
-    RDS: {
-        "state": "enabled",
-        "mode": "per_session",
-        "programs": [],
-        "method": "policy",
-        "winsock_fix": "auto",
-        "install_role": False,
-    },
-    CITRIX_LOOPBACK: {
-        "policy_name": "vipctl virtual loopback",
-        "state": "present",
-        "enabled": True,
-        "programs": [],
-        "scope": "site",
-        "controller": "localhost",
-    },
-    PREFER: {"enabled": False, "processes": [], "force": False},
-    VERIFY: {"programs": [], "feature": "auto"},
+KEYS: Final = (RDS, CITRIX_LOOPBACK, PREFER, VERIFY)
+# Which module each key holds the options of (what to read with ansible-doc).
+MODULES: Final = {
+    RDS: "rds_ip_virtualization",
+    CITRIX_LOOPBACK: "citrix_virtual_loopback",
+    PREFER: "citrix_prefer_loopback",
+    VERIFY: "vip_bindings (expect)",
 }
-KEYS: Final = tuple(ROLE_DEFAULTS)
 
 
 class DesiredStateError(ValueError):
@@ -64,6 +52,8 @@ class DesiredState:
     citrix_virtual_loopback: dict[str, Any] | None = None
     prefer_loopback: dict[str, Any] | None = None
     verify: dict[str, Any] | None = None
+    # vipctl_fail_on_unsupported: false leaves unsupported hosts out (reported, exit code unaffected).
+    fail_on_unsupported: bool = True
 
     def verify_params(self) -> dict[str, Any] | None:
         """vip_bindings parameters proving the rollout, or None when no program is listed."""
@@ -87,10 +77,28 @@ PLAYBOOK_ONLY_KEYS = frozenset(
 )
 
 
-def _merged(key: str, value: Any, source: str) -> dict[str, Any]:
+# Variables the collection's own roles and playbooks register or set on a host: not desired state,
+# so a check of a host's `vipctl_*` variables leaves them out.
+RESULT_VARIABLES = frozenset(
+    {
+        "vipctl_status",
+        "vipctl_rds_result",
+        "vipctl_citrix_result",
+        "vipctl_prefer_result",
+        "vipctl_verify_result",
+        "vipctl_reboot_required",
+        "vipctl_restart_needed",
+        "vipctl_audit",
+        "vipctl_rollback_result",
+        "vipctl_restart_result",
+    }
+)
+
+
+def _options(key: str, value: Any, source: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise DesiredStateError(f"{source}: {key} must be a mapping of options, not {type(value).__name__}")
-    return {**ROLE_DEFAULTS[key], **{str(k): v for k, v in value.items()}}
+    return {str(k): v for k, v in value.items()}
 
 
 def parse_desired_state(data: Any, source: str = "desired state") -> DesiredState:
@@ -101,12 +109,16 @@ def parse_desired_state(data: Any, source: str = "desired state") -> DesiredStat
     unknown = sorted(str(k) for k in data if k not in KEYS and k not in PLAYBOOK_ONLY_KEYS)
     if unknown:
         raise DesiredStateError(f"{source}: unknown key(s) {', '.join(unknown)}; use {', '.join(KEYS)}")
-    params = {key: _merged(key, data[key], source) for key in KEYS if data.get(key) is not None}
+    params = {key: _options(key, data[key], source) for key in KEYS if data.get(key) is not None}
+    fail_on_unsupported = data.get("vipctl_fail_on_unsupported", True)
+    if not isinstance(fail_on_unsupported, bool):
+        raise DesiredStateError(f"{source}: vipctl_fail_on_unsupported must be true or false")
     state = DesiredState(
         rds_ip_virtualization=params.get(RDS),
         citrix_virtual_loopback=params.get(CITRIX_LOOPBACK),
         prefer_loopback=params.get(PREFER),
         verify=params.get(VERIFY),
+        fail_on_unsupported=fail_on_unsupported,
     )
     _validate(state, source)
     return state
@@ -143,3 +155,26 @@ def load_desired_state(path: str | Path) -> DesiredState:
     except yaml.YAMLError as exc:
         raise DesiredStateError(f"{target}: not valid YAML: {exc}") from None
     return parse_desired_state(data, str(target))
+
+
+def missing_message(key: str) -> str:
+    return (
+        f"{key} is not set, and nothing is enabled unless asked: pass the desired state, e.g. "
+        f"-e @inventory/sim-desired-state.yml, or set {key} in group_vars (the options of "
+        f"{MODULES[key]}, see ansible-doc)"
+    )
+
+
+def problem_of(variables: dict[str, Any], required: list[str] | None = None) -> str:
+    """The CLI's error for a host's `vipctl_*` variables, or "" when they are usable.
+
+    `required` names keys that must be present (a role's own variable)."""
+    data = {k: v for k, v in variables.items() if k not in RESULT_VARIABLES}
+    for key in required or []:
+        if data.get(key) is None:
+            return missing_message(key)
+    try:
+        parse_desired_state(data)
+    except DesiredStateError as exc:
+        return str(exc)
+    return ""

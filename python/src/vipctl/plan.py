@@ -27,13 +27,21 @@ ENABLE_ORDER: Final = (FEATURE_RDS, FEATURE_LOOPBACK, FEATURE_PREFER)
 RDS_ROLE: Final = "RDS-RD-Server"
 WMI_TARGET: Final = r"WMI root\CIMv2\TerminalServices\Win32_TSVirtualIP"
 FEATURE_TARGET: Final = "Windows feature"
-# Value names whose change only takes effect after a restart (KB 4501072, MS AskPerf).
-REBOOT_VALUE_NAMES: Final = frozenset({registry_map.ENABLE_VIRTUAL_IP.name, "VirtualIPActive"})
+# Features whose every setting is read when Windows starts, so any change to them takes effect only
+# after a restart (docs/windows-facts.md#rd-ip-virtualization-changes-need-a-restart).
+RESTART_FEATURES: Final = frozenset({FEATURE_RDS})
 
 
 LOOPBACK_UNCONFIRMED_WARNING: Final = (
     "could not confirm that Citrix virtual loopback is enabled on this VDA (its policy cache value "
     "names are UNCONFIRMED); check the bindings with vip_bindings"
+)
+
+
+# A Citrix policy with no filter applies to every VDA of the site, the unsupported ones too.
+UNSUPPORTED_POLICY_WARNING: Final = (
+    "a Citrix virtual loopback policy reaches this unsupported host: the site-wide policy has no "
+    "filter; add a filter (for example DesktopGroup) so it applies only to supported VDAs"
 )
 
 
@@ -202,7 +210,7 @@ def _registry_changes(
         before = observed.get(write.name)
         if before != write.typed():
             changes.append(
-                Change(feature, key, write.name, before, write.typed(), write.name in REBOOT_VALUE_NAMES)
+                Change(feature, key, write.name, before, write.typed(), feature in RESTART_FEATURES)
             )
     return changes
 
@@ -229,9 +237,7 @@ def _rds_changes(observed: Observed, rds: RdsIpVirtualization, needs_winsock_fix
     current = observed.tsvip or {}
     for name, after in rds_wmi_properties(rds).items():
         if current.get(name) != after:
-            changes.append(
-                Change(FEATURE_RDS, WMI_TARGET, name, current.get(name), after, name in REBOOT_VALUE_NAMES)
-            )
+            changes.append(Change(FEATURE_RDS, WMI_TARGET, name, current.get(name), after, True))
     return changes
 
 

@@ -80,4 +80,7 @@ CITRIX_SETTING_LOOPBACK_SUPPORT: Final = "VirtualLoopbackSupport"
 CITRIX_SETTING_LOOPBACK_PROGRAMS: Final = "VirtualLoopbackPrograms"
 
 # Where backups go on the host; each module call gets its own time-stamped folder below it.
+# vipctl's own record of a restart its changes need (executor part 85_restart.ps1): values Reasons
+# (REG_MULTI_SZ) and SetUtc (REG_SZ, round-trip format); pending while SetUtc is after the boot time.
+RESTART_MARKER_KEY: Final = r"HKLM\SOFTWARE\vipctl\RestartPending"
 DEFAULT_BACKUP_ROOT: Final = r"C:\ProgramData\vipctl\backups"

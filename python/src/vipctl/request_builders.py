@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from vipctl import registry_map
+from vipctl import registry_map, restart
 from vipctl.hostinfo import support_conditions, winsock_fix_conditions
 from vipctl.plan import (
     FEATURE_LOOPBACK,
@@ -46,12 +46,24 @@ SESSIONS: Final = "sessions"
 GUARD_RDS_POLICY: Final = "guard_rds_not_off_by_policy"
 GUARD_RDS_LOCAL: Final = "guard_rds_on_locally"
 GUARD_LOOPBACK: Final = "guard_loopback_not_off"
+ADAPTER_MATCH: Final = "adapter_match"
+GUARD_ADAPTER: Final = "guard_adapter_matches_an_address"
 WRITE_ROLE: Final = "write_install_role"
 WRITE_WINSOCK: Final = "write_winsock_fix"
 WRITE_RDS_POLICY: Final = "write_rds_policy"
 WRITE_TSVIP: Final = "write_tsvip"
 WRITE_CITRIX: Final = "write_citrix_policy"
 WRITE_PREFER: Final = "write_prefer_loopback"
+
+# Why a write leaves a restart pending (restart.mark_ops): RD IP Virtualization, its Winsock fix and
+# a role install take effect only after a restart
+# (docs/windows-facts.md#rd-ip-virtualization-changes-need-a-restart).
+RESTART_REASONS: Final = {
+    WRITE_ROLE: "the RD Session Host role was installed",
+    WRITE_WINSOCK: "the Winsock catalog entry of KB 4501072 was renamed",
+    WRITE_RDS_POLICY: "RD IP Virtualization policy values changed",
+    WRITE_TSVIP: "RD IP Virtualization WMI settings changed",
+}
 
 UNSUPPORTED_MESSAGE: Final = "unsupported OS: vipctl changes only Windows Server 2016, 2019, 2022 and 2025"
 NOT_CONTROLLER_MESSAGE: Final = (
@@ -143,8 +155,25 @@ def rds_request(rds: RdsIpVirtualization, *, check: bool, backup_dir: str) -> Bu
         _registry_get(WINSOCK_KEY, registry_map.WINSOCK_FIX_KEY, ["AppFullPath", "PermittedLspCategories"]),
         # Read so that turning the feature off while PreferLoopback is still set can be called out.
         _prefer_get(),
+        restart.state_op(),
     ]
     writes: list[WriteSpec] = []
+    if rds.enabled and rds.method == "policy" and rds.adapter is not None:
+        # VIPAdapter picks the adapter whose address lies in the CIDR: one that matches none would
+        # leave the feature on with no adapter, so refuse before the first write.
+        ops += [
+            _op("address_match", ADAPTER_MATCH, cidr=rds.adapter),
+            _op(
+                "require",
+                GUARD_ADAPTER,
+                conditions=[_cond(ADAPTER_MATCH, ["matched"], "in", [True])],
+                message=(
+                    f"adapter {rds.adapter} matches no IPv4 address of this host, so RD IP Virtualization "
+                    "would select no adapter; give the CIDR of the network of the adapter the sessions' "
+                    "addresses come from (vip_status shows the host's addresses)"
+                ),
+            ),
+        ]
     if rds.install_role:
         ops.append(_op("feature_install", WRITE_ROLE, name=RDS_ROLE))
         writes.append(WriteSpec(WRITE_ROLE, FEATURE_RDS, FEATURE_TARGET))
@@ -195,6 +224,7 @@ def rds_request(rds: RdsIpVirtualization, *, check: bool, backup_dir: str) -> Bu
             op["when"] = [_cond(FACTS, ["rds_role_installed"], "in", [True])]
         ops.append(op)
         writes.append(WriteSpec(WRITE_TSVIP, FEATURE_RDS, WMI_TARGET))
+    ops += restart.mark_ops([(w.op_id, RESTART_REASONS[w.op_id]) for w in writes])
     return BuiltRequest(new_request(ops, check=check, backup_dir=backup_dir), tuple(writes))
 
 
@@ -214,7 +244,11 @@ def citrix_loopback_request(policy: CitrixLoopbackPolicy, *, check: bool, backup
     return BuiltRequest(new_request(ops, check=check, backup_dir=backup_dir), writes)
 
 
-def prefer_loopback_request(prefer: PreferLoopback, *, check: bool, backup_dir: str) -> BuiltRequest:
+def prefer_loopback_request(
+    prefer: PreferLoopback, *, check: bool, backup_dir: str, assume_enabled: frozenset[str] = frozenset()
+) -> BuiltRequest:
+    """`assume_enabled` (check mode only): features an earlier task of the same run would enable,
+    whose guards are left to the real run instead of refusing on the state before that task."""
     ops = [
         *_facts_and_support(),
         _rds_policy_get(),
@@ -222,9 +256,8 @@ def prefer_loopback_request(prefer: PreferLoopback, *, check: bool, backup_dir: 
         _registry_get(CITRIX_APPLIED, registry_map.CITRIX_APPLIED_VIP_KEY),
         _prefer_get(),
     ]
-    if prefer.enabled and not prefer.force:
+    if prefer.enabled and not prefer.force and FEATURE_RDS not in assume_enabled:
         policy_enable = ["values", registry_map.ENABLE_VIRTUAL_IP.name, "value"]
-        support = ["values", registry_map.CITRIX_APPLIED_LOOPBACK_SUPPORT.name, "value"]
         ops += [
             # Policy wins per value: if it sets EnableVirtualIP it must be 1; if absent, WMI must say active.
             _op(
@@ -240,6 +273,10 @@ def prefer_loopback_request(prefer: PreferLoopback, *, check: bool, backup_dir: 
                 conditions=[_cond(TSVIP, ["properties", "VirtualIPActive"], "in", [1])],
                 message=RDS_OFF_LOCALLY_MESSAGE,
             ),
+        ]
+    if prefer.enabled and not prefer.force and FEATURE_LOOPBACK not in assume_enabled:
+        support = ["values", registry_map.CITRIX_APPLIED_LOOPBACK_SUPPORT.name, "value"]
+        ops += [
             # The VDA cache value names are UNCONFIRMED: refuse only an explicit 0, warn when absent.
             _op(
                 "require",
@@ -274,5 +311,6 @@ def status_request(query: StatusQuery) -> BuiltRequest:
         _registry_get(CITRIX_APPLIED, registry_map.CITRIX_APPLIED_VIP_KEY, when=on_vda),
         _op("citrix_policy_get", CITRIX_POLICY, when=on_controller, **query.location.to_protocol()),
         _op("sessions", SESSIONS),
+        restart.state_op(),
     ]
     return BuiltRequest(new_request(ops, check=True, backup_dir=None))

@@ -32,7 +32,20 @@ class FakeHost:
     def _data(self, op: Mapping[str, Any]) -> dict[str, Any]:
         name = op["op"]
         if name == "host_facts":
-            return {"computer_name": "RDSH01", "ip_addresses": [SERVER_IP], "citrix_vda": {"installed": True}}
+            server_2022 = {
+                "product_name": "Windows Server 2022 Datacenter",
+                "edition_id": "ServerDatacenter",
+                "installation_type": "Server",
+                "current_build": "20348",
+                "build_number": 20348,
+                "product_type": 3,
+            }
+            return {
+                "computer_name": "RDSH01",
+                "ip_addresses": [SERVER_IP],
+                "citrix_vda": {"installed": True},
+                **server_2022,
+            }
         if name == "sessions":
             return sessions_data()
         if name == "net_endpoints":
@@ -44,6 +57,9 @@ class FakeHost:
                 "ProgramList": ["softphone.exe", "licclient.exe"],
             }
             return {"available": True, "properties": props}
+        if name == "restart_state":
+            marker = {"exists": False, "set_utc": None, "reasons": []}
+            return {"last_boot_utc": "2026-11-28T00:00:00.0000000Z", "marker": marker, "pending": False}
         path = op["path"]
         if path == registry_map.CITRIX_APPLIED_VIP_KEY and self.citrix_on:
             return _key(
@@ -83,6 +99,7 @@ def test_audit_is_one_read_only_request() -> None:
         "registry_get",
         "registry_get",
         "registry_get",
+        "restart_state",
     ]
     paths = {op["path"] for op in request["ops"] if op["op"] == "registry_get"}
     assert {registry_map.PREFER_LOOPBACK_KEY, registry_map.CITRIX_APPLIED_VIP_KEY} <= paths

@@ -5,35 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
-from vipctl.desired_state import ROLE_DEFAULTS, DesiredStateError, load_desired_state, parse_desired_state
-
-ROLES = Path(__file__).resolve().parents[3] / "roles"
+from vipctl.desired_state import DesiredStateError, load_desired_state, parse_desired_state, problem_of
 
 
-@pytest.mark.parametrize(
-    ("key", "role"),
-    [
-        ("vipctl_rds_ip_virtualization", "rds_ip_virtualization"),
-        ("vipctl_citrix_virtual_loopback", "citrix_virtual_loopback"),
-        ("vipctl_prefer_loopback", "citrix_prefer_loopback"),
-        ("vipctl_verify", "vip_verify"),
-    ],
-)
-def test_defaults_match_the_roles(key: str, role: str) -> None:
-    defaults = yaml.safe_load((ROLES / role / "defaults" / "main.yml").read_text(encoding="utf-8"))
-    assert ROLE_DEFAULTS[key] == defaults[key]
-
-
-def test_present_keys_merge_over_role_defaults_and_absent_ones_are_unmanaged() -> None:
+def test_present_keys_are_passed_as_given_and_absent_ones_are_unmanaged() -> None:
     state = parse_desired_state(
         {"vipctl_rds_ip_virtualization": {"mode": "per_program", "programs": ["a.exe"]}}
     )
-    assert state.rds_ip_virtualization is not None
-    assert state.rds_ip_virtualization["state"] == "enabled"
-    assert state.rds_ip_virtualization["programs"] == ["a.exe"]
+    # No role default is merged in: an option left out takes the module's documented default.
+    assert state.rds_ip_virtualization == {"mode": "per_program", "programs": ["a.exe"]}
     assert state.prefer_loopback is None and state.verify_params() is None
+
+
+def test_problem_of_a_hosts_variables_speaks_like_the_cli() -> None:
+    assert "is not set" in problem_of({}, ["vipctl_rds_ip_virtualization"])
+    assert "-e @inventory/sim-desired-state.yml" in problem_of({}, ["vipctl_rds_ip_virtualization"])
+    typo = problem_of({"vipctl_rds_ip_virtualisation": {}, "vipctl_status": {"registered": True}})
+    assert "unknown key(s) vipctl_rds_ip_virtualisation" in typo and "vipctl_status" not in typo
+    assert problem_of({"vipctl_rds_ip_virtualization": {"mode": "per_program", "programs": ["a.exe"]}}) == ""
 
 
 def test_bad_values_are_refused_with_the_field_named() -> None:

@@ -7,6 +7,7 @@ backups) for the ops the module tasks send, and records every request it gets.
 from __future__ import annotations
 
 import copy
+import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +67,8 @@ class FakeHost:
     sessions: list[dict[str, Any]] = field(default_factory=list)
     fail_ops: dict[str, tuple[str, str]] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # vipctl's restart marker: reasons recorded since the last boot (empty: nothing pending).
+    restart_reasons: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # A stock 2019/2022 image has the Winsock catalog entry, unless a test says it was renamed.
@@ -258,6 +261,35 @@ class FakeHost:
                         current[field_name] = change["after"]
         backup = self._backup(f"citrix_policy_{name}.json") if changes else None
         return bool(changes), {"changes": changes, "backup": backup}
+
+    def op_restart_state(self, op: dict[str, Any], results: Any) -> tuple[bool, Any]:
+        pending = bool(self.restart_reasons)
+        marker = {"exists": pending, "set_utc": "2026-11-28T01:00:00.0000000Z" if pending else None}
+        marker["reasons"] = list(self.restart_reasons)
+        boot = "2026-11-28T00:00:00.0000000Z"
+        return False, {"last_boot_utc": boot, "marker": marker, "pending": pending}
+
+    def op_restart_mark(self, op: dict[str, Any], results: Any) -> tuple[bool, Any]:
+        reasons = list(self.restart_reasons) + [r for r in op["reasons"] if r not in self.restart_reasons]
+        changed = reasons != self.restart_reasons or not self.restart_reasons
+        if not self.check:
+            self.restart_reasons = reasons
+        data = {"last_boot_utc": "2026-11-28T00:00:00.0000000Z", "set_utc": "2026-11-28T01:00:00.0000000Z"}
+        return changed, {**data, "reasons": reasons, "pending": True}
+
+    def op_address_match(self, op: dict[str, Any], results: Any) -> tuple[bool, Any]:
+        network = ipaddress.IPv4Network(op["cidr"], strict=False)
+        addresses = list(self.facts["ip_addresses"])
+        inside = [a for a in addresses if ipaddress.IPv4Address(a) in network]
+        return False, {
+            "cidr": op["cidr"],
+            "addresses": addresses,
+            "matching": inside,
+            "matched": bool(inside),
+        }
+
+    def restart(self) -> None:
+        self.restart_reasons = []
 
     def op_sessions(self, op: dict[str, Any], results: Any) -> tuple[bool, Any]:
         return False, {"sessions": copy.deepcopy(self.sessions)}

@@ -40,8 +40,13 @@ def test_second_run_changes_nothing() -> None:
     host = FakeHost()
     run_rds_ip_virtualization(PARAMS, check=False, runner=host, now=NOW)
     again = run_rds_ip_virtualization(PARAMS, check=False, runner=host, now=NOW)
-    assert not again.changed and again.diff is None and not again.reboot_required
-    assert again.msg == "already in the desired state"
+    # Nothing left to change, but the restart the first run asked for is still pending.
+    assert not again.changed and again.diff is None and again.reboot_required
+    assert again.msg.startswith("already in the desired state; restart pending: ")
+    host.restart()
+    after_restart = run_rds_ip_virtualization(PARAMS, check=False, runner=host, now=NOW)
+    assert not after_restart.reboot_required
+    assert after_restart.msg == "already in the desired state"
 
 
 def test_check_mode_reports_but_writes_nothing() -> None:

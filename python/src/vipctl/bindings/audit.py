@@ -68,6 +68,7 @@ def _verification(
     sessions: Sequence[Session],
     settings: EffectiveSettings,
     server_ips: Sequence[str],
+    failure_reason: str | None = None,
 ) -> dict[str, Any]:
     checks = check_programs(
         spec.programs, table, sessions, settings, feature=spec.feature, port=spec.port, server_ips=server_ips
@@ -81,8 +82,12 @@ def _verification(
         "ok": all(c.ok for c in checks),
         "counts": counts,
         "not_running": [p for p in spec.programs if program_key(p) not in running],
-        "instances": [_check(c) for c in checks],
-        "table": render_table(checks),
+        "instances": [
+            {**_check(c), "why": failure_reason} if failure_reason and not c.ok else _check(c) for c in checks
+        ],
+        "table": render_table(checks, failure_reason=failure_reason),
+        # The failing rows alone, for a failure message a person reads.
+        "failures_table": render_table(checks, only_failures=True, failure_reason=failure_reason),
     }
 
 
@@ -96,8 +101,11 @@ def audit_host(
     endpoint_filter: EndpointFilter | None = None,
     expect: ExpectSpec | None = None,
     settings: EffectiveSettings | None = None,
+    failure_reason: str | None = None,
 ) -> dict[str, Any]:
     """Exposures, clashes, advice and (with `expect`) verification for one host, as plain data.
+
+    `failure_reason` names why failing instances fail, when that is known (a pending restart).
 
     The filter narrows what is listed and analysed; verification always sees the whole table,
     because a filter on, say, state=Listen must not turn a listening instance into a failed one.
@@ -122,7 +130,7 @@ def audit_host(
     }
     if expect is not None:
         report["verification"] = _verification(
-            expect, table, sessions, settings or EffectiveSettings(), server_ips
+            expect, table, sessions, settings or EffectiveSettings(), server_ips, failure_reason
         )
     return report
 

@@ -222,7 +222,7 @@ def check_programs(
 _HEADERS = ("program", "pid", "session", "port", "expected", "actual", "verdict")
 
 
-def _row(check: InstanceCheck) -> tuple[str, ...]:
+def _row(check: InstanceCheck, failure_reason: str | None = None) -> tuple[str, ...]:
     port = f"{check.protocol or '?'}/{check.port}" if check.port is not None else "-"
     expected = " | ".join(check.expected) if check.expected else "(no bind)"
     return (
@@ -232,13 +232,18 @@ def _row(check: InstanceCheck) -> tuple[str, ...]:
         port,
         expected,
         ", ".join(check.actual) or "-",
-        check.verdict.value,
+        failure_reason if failure_reason and not check.ok else check.verdict.value,
     )
 
 
-def render_table(checks: Sequence[InstanceCheck], *, only_failures: bool = False) -> str:
-    """A fixed-width plain-text table, one line per instance, for failure messages and logs."""
-    rows = [_row(c) for c in checks if not (only_failures and c.ok)]
+def render_table(
+    checks: Sequence[InstanceCheck], *, only_failures: bool = False, failure_reason: str | None = None
+) -> str:
+    """A fixed-width plain-text table, one line per instance, for failure messages and logs.
+
+    `failure_reason` replaces the verdict of the failing rows when their cause is known (a restart
+    the host still waits for)."""
+    rows = [_row(c, failure_reason) for c in checks if not (only_failures and c.ok)]
     widths = [max(len(cells[i]) for cells in [_HEADERS, *rows]) for i in range(len(_HEADERS))]
     lines = [
         "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()

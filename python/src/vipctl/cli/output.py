@@ -15,15 +15,27 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+def is_unsupported(record: dict[str, Any]) -> bool:
+    """The host's OS cannot use the features (any module's support verdict says so)."""
+    return any(
+        isinstance(x.get("data"), dict) and (x["data"].get("support") or {}).get("supported") is False
+        for x in record["results"]
+    )
+
+
 def host_summary(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Counts per host: failed, unsupported (visible, never counted as ok) and ok."""
     failed = [r["host"] for r in records if not r["ok"]]
+    unsupported = [r["host"] for r in records if is_unsupported(r)]
     changed = [r["host"] for r in records if any(x.get("changed") for x in r["results"])]
     slowest = max(records, key=lambda r: r["elapsed"], default=None)
     return {
         "hosts": len(records),
-        "ok": len(records) - len(failed),
+        "ok": len(records) - len(set(failed) | set(unsupported)),
         "failed": len(failed),
         "failed_hosts": failed,
+        "unsupported": len(unsupported),
+        "unsupported_hosts": unsupported,
         "changed": len(changed),
         "slowest_host": None if slowest is None else slowest["host"],
         "slowest_seconds": 0.0 if slowest is None else slowest["elapsed"],
@@ -31,8 +43,9 @@ def host_summary(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def summary_line(summary: dict[str, Any], elapsed: float, verb: str = "changed") -> str:
+    unsupported = f", {summary['unsupported']} unsupported" if summary.get("unsupported") else ""
     line = (
-        f"{summary['hosts']} host(s): {summary['ok']} ok, {summary['failed']} failed, "
+        f"{summary['hosts']} host(s): {summary['ok']} ok, {summary['failed']} failed{unsupported}, "
         f"{summary['changed']} {verb}; {elapsed:.2f}s"
     )
     if summary["slowest_host"]:

@@ -27,6 +27,8 @@ PARTS = (
     "60_endpoints.ps1",
     "70_sessions.ps1",
     "80_facts.ps1",
+    "85_restart.ps1",
+    "87_addresses.ps1",
     "90_dispatch.ps1",
 )
 

@@ -207,6 +207,9 @@ OP_SPECS: Final[Mapping[str, _OpSpec]] = {
     "feature_install": _OpSpec({"name": _string}),
     "net_endpoints": _OpSpec({}, {"protocols": _protocols}),
     "sessions": _OpSpec(),
+    "restart_state": _OpSpec(),
+    "restart_mark": _OpSpec({"reasons": _string_list}),
+    "address_match": _OpSpec({"cidr": _string}),
     "require": _OpSpec({"conditions": _conditions, "message": _string}),
 }
 

@@ -13,6 +13,7 @@ import requests
 class AdminClient:
     def __init__(self, url: str, token: str, timeout: float = 10.0) -> None:
         self.url = url.rstrip("/")
+        self.token = token
         self._session = requests.Session()
         self._session.headers["Authorization"] = f"Bearer {token}"
         self._session.trust_env = False  # the admin API is on loopback; never go through a proxy

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from vipctl.plan import LOOPBACK_UNCONFIRMED_WARNING, observed_loopback_applied
+from vipctl.plan import FEATURE_LOOPBACK, FEATURE_RDS, LOOPBACK_UNCONFIRMED_WARNING, observed_loopback_applied
 from vipctl.request_builders import CITRIX_APPLIED, backup_dir_for, prefer_loopback_request
-from vipctl.settings import parse_prefer_loopback
+from vipctl.settings import SettingsError, parse_prefer_loopback
 from vipctl.tasks.common import (
     Response,
     Runner,
@@ -20,6 +20,17 @@ from vipctl.tasks.common import (
 )
 
 MODULE: Final = "citrix_prefer_loopback"
+# A run parameter, not desired state: which features earlier tasks of the same check-mode run enable.
+ASSUME_ENABLED: Final = "assume_enabled"
+ASSUMABLE: Final = {FEATURE_RDS: "RD IP Virtualization", FEATURE_LOOPBACK: "Citrix virtual loopback"}
+
+
+def parse_assume_enabled(value: object) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or any(item not in ASSUMABLE for item in value):
+        raise SettingsError(ASSUME_ENABLED, value, f"give a list of {', '.join(ASSUMABLE)}")
+    return frozenset(value)
 
 
 def run_citrix_prefer_loopback(
@@ -30,8 +41,13 @@ def run_citrix_prefer_loopback(
     The host refuses (`require`) unless RD IP Virtualization is on and virtual loopback is not
     off; `force: true` skips those guards.
     """
-    prefer = parse_prefer_loopback(params)
-    built = prefer_loopback_request(prefer, check=check, backup_dir=backup_dir_for(MODULE, utc_now(now)))
+    assumed = parse_assume_enabled(params.get(ASSUME_ENABLED))
+    prefer = parse_prefer_loopback({k: v for k, v in params.items() if k != ASSUME_ENABLED})
+    # Outside check mode the earlier tasks have really run: the host's own state is the truth.
+    assumed = assumed if check and prefer.enabled and not prefer.force else frozenset()
+    built = prefer_loopback_request(
+        prefer, check=check, backup_dir=backup_dir_for(MODULE, utc_now(now)), assume_enabled=assumed
+    )
     response = Response(runner(built.request))
     failure = response.first_failure()
     if failure is not None:
@@ -40,7 +56,12 @@ def run_citrix_prefer_loopback(
     assert verdict is not None  # the support guard passed, so facts were read
     warnings = list(verdict.warnings)
     loopback = observed_loopback_applied(response.data(CITRIX_APPLIED).get("values") or {})
-    if prefer.enabled and not prefer.force and loopback is None:
+    for feature in sorted(assumed):
+        warnings.append(
+            f"check mode: {ASSUMABLE[feature]} counted as enabled because an earlier task of this run "
+            "enables it; the guard is checked when applied"
+        )
+    if prefer.enabled and not prefer.force and loopback is None and FEATURE_LOOPBACK not in assumed:
         warnings.append(LOOPBACK_UNCONFIRMED_WARNING)
     if prefer.enabled and prefer.force:
         warnings.append("force: true skipped the check that both features are enabled")

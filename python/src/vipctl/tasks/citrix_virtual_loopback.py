@@ -37,5 +37,7 @@ def run_citrix_virtual_loopback(
         "scope": policy.location.scope,
         "existed": bool(current.get("exists")),
         "policy_before": current.get("policy"),
+        # What the run leaves in place, so a later check-mode guard on the VDAs can count on it.
+        "loopback_enabled": policy.state == "present" and policy.enabled,
     }
     return applied_result(response, collect_changes(response, built.writes), check=check, data=data)

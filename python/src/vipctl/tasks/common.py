@@ -10,8 +10,9 @@ from typing import Any
 from vipctl.diff import render_diff
 from vipctl.executor.errors import with_fix
 from vipctl.hostinfo import HostVerdict, classify
-from vipctl.plan import REBOOT_VALUE_NAMES, Change
+from vipctl.plan import RESTART_FEATURES, Change
 from vipctl.request_builders import FACTS, SUPPORTED, WriteSpec
+from vipctl.restart import pending_restart
 
 # Takes a request dict, returns the decoded response dict (executor protocol); raises on transport errors.
 Runner = Callable[[dict[str, Any]], Mapping[str, Any]]
@@ -139,7 +140,12 @@ def _changes_of(spec: WriteSpec, result: Mapping[str, Any]) -> list[Change]:
         name = str(item.get("name") or item.get("field"))
         out.append(
             Change(
-                spec.feature, target, name, item.get("before"), item.get("after"), name in REBOOT_VALUE_NAMES
+                spec.feature,
+                target,
+                name,
+                item.get("before"),
+                item.get("after"),
+                spec.feature in RESTART_FEATURES,
             )
         )
     return out
@@ -168,13 +174,14 @@ def applied_result(
     else:
         verb = "would change" if check else "changed"
         msg = f"{verb} {len(changes)} setting(s)"
-    reboot = any(c.reboot_required for c in changes)
+    restart = pending_restart(response.by_id)
+    reboot = any(c.reboot_required for c in changes) or restart.pending
     if reboot:
-        msg += "; a restart is required for it to take effect"
+        msg += "; " + (restart.describe() or "a restart is required for it to take effect")
     return TaskResult(
         changed=bool(changes),
         msg=msg,
-        data={**data, "changes": [c.to_dict() for c in changes]},
+        data={**data, "changes": [c.to_dict() for c in changes], "restart": restart.to_dict()},
         diff=render_diff(changes),
         reboot_required=reboot,
         warnings=list(warnings),

@@ -87,6 +87,8 @@ def run_rds_ip_virtualization(
     data = {
         "support": verdict.to_dict(),
         "computer_name": response.data(FACTS).get("computer_name"),
+        # What the run leaves in place, so a later check-mode guard can count on it (farm_rollout).
+        "state": rds.state,
         "before": {name: value.to_dict() for name, value in before.items()},
     }
     return applied_result(response, changes, check=check, data=data, warnings=warnings)

@@ -11,12 +11,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from vipctl import registry_map
+from vipctl import registry_map, restart
 from vipctl.bindings.audit import audit_host
 from vipctl.bindings.effective import Feature, effective_settings
 from vipctl.bindings.model import BindingsDataError, parse_net_endpoints, parse_sessions
 from vipctl.bindings.query import BindingsQuery, parse_bindings_query
+from vipctl.plan import UNSUPPORTED_POLICY_WARNING, observed_loopback_applied
 from vipctl.request_builders import CITRIX_APPLIED, FACTS, PREFER, RDS_POLICY, SESSIONS, TSVIP, new_request
+from vipctl.restart import NOT_YET_VIRTUALIZED, pending_restart
 from vipctl.tasks.common import Response, Runner, TaskResult, failed_result, utc_now
 
 MODULE: Final = "vip_bindings"
@@ -40,6 +42,7 @@ def bindings_request() -> dict[str, Any]:
             "path": registry_map.CITRIX_APPLIED_VIP_KEY,
             "when": on_vda,
         },
+        restart.state_op(),
     ]
     return new_request(ops, check=True, backup_dir=None)
 
@@ -72,8 +75,14 @@ def _verification_result(report: dict[str, Any], warnings: list[str]) -> TaskRes
     if verification["ok"]:
         msg = f"all {total} instance(s) of {', '.join(verification['programs'])} bind their expected address"
         return TaskResult(msg=msg, data=report, warnings=warnings)
-    msg = f"{total - counts['ok']} of {total} instance(s) do not bind their expected address:\n"
-    return TaskResult(failed=True, msg=msg + verification["table"], data=report, warnings=warnings)
+    restart = report.get("restart") or {}
+    why = (
+        f" ({NOT_YET_VIRTUALIZED}: {'; '.join(restart.get('reasons') or [])})"
+        if restart.get("pending")
+        else ""
+    )
+    msg = f"{total - counts['ok']} of {total} instance(s) do not bind their expected address{why}:\n"
+    return TaskResult(failed=True, msg=msg + verification["failures_table"], data=report, warnings=warnings)
 
 
 def run_vip_bindings(
@@ -103,6 +112,7 @@ def run_vip_bindings(
     if query.expect:
         settings = settings.asserting(query.expect.feature, query.expect.programs)
     facts = response.data(FACTS)
+    pending = pending_restart(response.by_id)
     report = audit_host(
         str(facts.get("computer_name") or ""),
         table=table,
@@ -112,9 +122,29 @@ def run_vip_bindings(
         endpoint_filter=query.endpoint_filter,
         expect=query.expect,
         settings=settings,
+        failure_reason=NOT_YET_VIRTUALIZED if pending.pending else None,
     )
+    report["restart"] = pending.to_dict()
     report["checked_at"] = utc_now(now).isoformat()
     warnings = _warnings(query, response, report)
+    verdict = response.verdict()
+    if verdict is not None:
+        report["support"] = verdict.to_dict()
+    if verdict is not None and not verdict.supported:
+        return _unsupported_result(report, verdict.reason, response, warnings)
     if report["verification"] is None:
         return TaskResult(msg=_summary_msg(report), data=report, warnings=warnings)
     return _verification_result(report, warnings)
+
+
+def _unsupported_result(
+    report: dict[str, Any], reason: str, response: Response, warnings: list[str]
+) -> TaskResult:
+    """Visible, never advised and never verified: the features cannot be used on this OS."""
+    report["recommendations"] = []
+    report["verification"] = None
+    warnings = [*warnings, f"unsupported host ({reason}): no recommendation and no verification"]
+    loopback = observed_loopback_applied(response.data(CITRIX_APPLIED).get("values") or {})
+    if loopback:
+        warnings.append(UNSUPPORTED_POLICY_WARNING)
+    return TaskResult(msg=f"unsupported: {reason}; {_summary_msg(report)}", data=report, warnings=warnings)

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from vipctl import registry_map
+from vipctl import registry_map, restart
 from vipctl.request_builders import BACKUP_STAMP_FORMAT, new_request
+from vipctl.restart import pending_restart
 from vipctl.settings import SettingsError
 from vipctl.tasks.common import Response, Runner, TaskResult, failed_result, utc_now
 
@@ -200,6 +201,12 @@ def restore_request(chosen: Sequence[BackupSet], backup_dir: str) -> dict[str, A
                 "file": marker_backup_file(backup_dir, backup_set.name),
             }
         )
+    needing = [s.name for s in chosen if s.module in _REBOOT_MODULES]
+    if needing:
+        # The restored settings, like the change itself, take effect after a restart: remember it on
+        # the host until then (vipctl.restart), so status and verification say so.
+        reason = f"rollback restored RD IP Virtualization settings ({', '.join(needing)})"
+        ops.append({"op": "restart_mark", "id": restart.MARK_PREFIX + "rollback", "reasons": [reason]})
     return new_request(ops, check=False, backup_dir=backup_dir)
 
 
@@ -259,10 +266,17 @@ def _result(
         msg = "nothing to restore" + (": every selected set was already restored" if done else "")
         return TaskResult(msg=msg, data=data, warnings=_warnings(chosen, done))
     verb = "would restore" if check else "restored"
+    needing = [s.name for s in chosen if s.module in _REBOOT_MODULES]
+    msg = f"{verb} {len(chosen)} backup set(s), {files} file(s), newest first"
+    if needing:
+        msg += f"; the host needs a restart for {', '.join(needing)} to take effect"
+    if restored is not None:
+        data["restart"] = pending_restart(restored.by_id).to_dict()
+    data["restart_needed_for"] = needing
     return TaskResult(
         changed=True,
-        reboot_required=any(s.module in _REBOOT_MODULES for s in chosen),
-        msg=f"{verb} {len(chosen)} backup set(s), {files} file(s), newest first",
+        reboot_required=bool(needing),
+        msg=msg,
         data=data,
         diff=_diff(chosen, check=check),
         warnings=[*_warnings(chosen, done), *_not_restored(restored)],

@@ -10,7 +10,7 @@ from vipctl import registry_map
 from vipctl.effective import EffectiveValue, effective_rds, registry_value
 from vipctl.hostinfo import HostVerdict
 from vipctl.loopback import LoopbackError, citrix_loopback_address, microsoft_loopback_address
-from vipctl.plan import observed_loopback_applied
+from vipctl.plan import UNSUPPORTED_POLICY_WARNING, observed_loopback_applied
 from vipctl.request_builders import (
     CITRIX_APPLIED,
     CITRIX_POLICY,
@@ -23,6 +23,7 @@ from vipctl.request_builders import (
     WINSOCK_RENAMED,
     status_request,
 )
+from vipctl.restart import PendingRestart, pending_restart
 from vipctl.settings import parse_status_query
 from vipctl.tasks.common import Response, Runner, TaskResult, failed_result
 
@@ -88,6 +89,7 @@ def _findings(
     prefer_on: bool,
     loopback_on: bool | None,
     pending_reboot: bool,
+    restart: PendingRestart,
 ) -> list[str]:
     findings = []
     configured = rds["enabled"].value or prefer_on
@@ -103,7 +105,13 @@ def _findings(
         findings.append("PreferLoopback is set while RD IP Virtualization is off")
     if prefer_on and loopback_on is False:
         findings.append("PreferLoopback is set while Citrix virtual loopback is off")
-    if pending_reboot:
+    if not verdict.supported and loopback_on:
+        findings.append(UNSUPPORTED_POLICY_WARNING)
+    if restart.pending:
+        findings.append(
+            f"{restart.describe()} (since {restart.since}): new sessions get their addresses after it"
+        )
+    elif pending_reboot:
         findings.append("a restart is pending: recent changes may not be in effect yet")
     return findings
 
@@ -131,6 +139,7 @@ def run_vip_status(
     prefer_on = registry_value(prefer_values, registry_map.PREFER_LOOPBACK.name) == 1
     loopback_on = observed_loopback_applied(response.data(CITRIX_APPLIED).get("values") or {})
     policy = response.data(CITRIX_POLICY)
+    restart = pending_restart(response.by_id)
     data = {
         "os": {
             "computer_name": facts.get("computer_name"),
@@ -154,9 +163,15 @@ def run_vip_status(
             "processes": registry_value(prefer_values, registry_map.PREFER_LOOPBACK_PROCESSES.name) or [],
         },
         "sessions": _sessions(response, rds),
+        "restart": restart.to_dict(),
         "findings": _findings(
-            verdict, winsock, rds, prefer_on, loopback_on, bool(facts.get("pending_reboot"))
+            verdict, winsock, rds, prefer_on, loopback_on, bool(facts.get("pending_reboot")), restart
         ),
     }
     msg = f"{facts.get('computer_name')}: {verdict.reason}"
-    return TaskResult(changed=False, msg=msg, data=data, warnings=list(verdict.warnings))
+    if restart.pending:
+        msg += f"; {restart.describe()}"
+    warnings = list(verdict.warnings)
+    if not verdict.supported and loopback_on:
+        warnings.append(UNSUPPORTED_POLICY_WARNING)
+    return TaskResult(changed=False, msg=msg, data=data, warnings=warnings)

@@ -14,10 +14,11 @@ from typing import Any
 from vipctl.cli import exit_codes
 from vipctl.cli.context import Context, Outcome
 from vipctl.cli.jobs import Step, steps_work
-from vipctl.cli.output import first_line, host_problem, host_summary, summary_line, table
+from vipctl.cli.output import first_line, host_problem, host_summary, is_unsupported, summary_line, table
 from vipctl.cli.targets import RDSH, VDAS, Target
 from vipctl.desired_state import DesiredState, DesiredStateError
 from vipctl.plan import FEATURE_LOOPBACK, FEATURE_PREFER, FEATURE_RDS, Desired, feature_order, is_enabling
+from vipctl.request_builders import SUPPORTED
 from vipctl.settings import parse_citrix_loopback_policy, parse_prefer_loopback, parse_rds_ip_virtualization
 
 HEADERS = ("HOST", "MODULE", "RESULT", "DETAIL")
@@ -69,6 +70,8 @@ def controllers_first(desired: DesiredState) -> bool:
 
 
 def _state(result: dict[str, Any], check: bool) -> str:
+    if result.get("unsupported"):
+        return "unsupported"
     if result["failed"]:
         return "FAILED"
     if result.get("deferred"):
@@ -109,6 +112,17 @@ def _pending(records: list[dict[str, Any]]) -> set[str]:
     }
 
 
+def leave_out_unsupported(records: list[dict[str, Any]]) -> None:
+    """vipctl_fail_on_unsupported: false: an unsupported host's refusal is reported, not an error."""
+    for record in records:
+        if record["error"] is not None or not is_unsupported(record):
+            continue
+        for result in record["results"]:
+            if result["failed"] and (result["data"].get("error") or {}).get("op") == SUPPORTED:
+                result.update(failed=False, unsupported=True, msg=f"left out: {result['msg']}")
+        record["ok"] = not any(x["failed"] for x in record["results"])
+
+
 def _confirm(ctx: Context, count: int, hosts: int) -> bool:
     if ctx.assume_yes:
         return True
@@ -126,6 +140,8 @@ def run(ctx: Context) -> Outcome:
     plan = apply_plan(ctx.desired)
     active = [t for t in ctx.targets if plan(t)]
     planned = ctx.run(steps_work(plan, check=True), active, label="hosts planned")
+    if not ctx.desired.fail_on_unsupported:
+        leave_out_unsupported(planned)
     pending = _pending(planned)
     changes = sum(1 for r in planned for x in r["results"] if x["changed"] or x.get("deferred"))
     plan_errors = any(not r["ok"] for r in planned)
@@ -158,7 +174,7 @@ def run(ctx: Context) -> Outcome:
     else:
         records = ctx.run(steps_work(plan, check=False), session_hosts)
         records += ctx.run(steps_work(plan, check=False), controllers, "controllers")
-    summary = host_summary(records)
+    summary = host_summary([*records, *(r for r in planned if r["host"] not in pending)])
     summary["plan_failed_hosts"] = [r["host"] for r in planned if not r["ok"]]
     document.update(hosts=records, summary=summary)
     text += "Applied:\n" + table(HEADERS, _rows(records, False))

@@ -40,6 +40,8 @@ def _row(record: dict[str, Any]) -> list[Any]:
     if result is None or "clashes" not in result["data"]:
         return [record["host"], "(not audited)" if record["ok"] else "FAILED", "", "", ""]
     data = result["data"]
+    if (data.get("support") or {}).get("supported") is False:
+        return [record["host"], f"(unsupported: {data['support']['reason']})", len(data["clashes"]), "", "-"]
     needing = [
         f"{a['program']} ({a['recommendation']})"
         for a in data["recommendations"]

@@ -11,7 +11,17 @@ from vipctl.cli.jobs import Step, steps_work
 from vipctl.cli.output import host_problem, host_summary, summary_line, table
 from vipctl.cli.targets import Target
 
-HEADERS = ("HOST", "OS", "SUPPORTED", "RD IP VIRT", "LOOPBACK", "PREFER", "WINSOCK FIX", "FINDINGS")
+HEADERS = (
+    "HOST",
+    "OS",
+    "SUPPORTED",
+    "RD IP VIRT",
+    "LOOPBACK",
+    "PREFER",
+    "WINSOCK FIX",
+    "RESTART",
+    "FINDINGS",
+)
 
 
 def status_plan(target: Target) -> list[Step]:
@@ -23,10 +33,50 @@ def _on_off(value: Any) -> str:
     return {True: "on", False: "off"}.get(value, "unknown")
 
 
+def loopback_text(data: dict[str, Any]) -> str:
+    """What a VDA applied, or on a controller the policy it holds (enabled, filters)."""
+    policy = data.get("loopback_policy")
+    if policy is not None:
+        if not policy.get("exists"):
+            return "no policy"
+        held = policy.get("policy") or {}
+        state = "policy enabled" if held.get("enabled") else "policy disabled"
+        return state + ("" if held.get("filters") else ", no filter")
+    return _on_off(data["citrix_loopback_applied"])
+
+
+def unreached_warnings(records: list[dict[str, Any]]) -> list[str]:
+    """A site-wide policy with no filter reaches every VDA: name the unsupported ones it reaches."""
+    statuses = [
+        (r["host"], x["data"])
+        for r in records
+        for x in r["results"]
+        if x["module"] == "vip_status" and not x["failed"]
+    ]
+    unfiltered = [
+        host
+        for host, data in statuses
+        if (data.get("loopback_policy") or {}).get("exists")
+        and ((data["loopback_policy"].get("policy") or {}).get("enabled"))
+        and not (data["loopback_policy"].get("policy") or {}).get("filters")
+    ]
+    reached = [
+        host
+        for host, data in statuses
+        if not data["support"]["supported"] and (data.get("citrix_vda") or {}).get("installed")
+    ]
+    if not unfiltered or not reached:
+        return []
+    return [
+        f"warning: the Citrix virtual loopback policy on {', '.join(unfiltered)} has no filter, so it "
+        f"reaches unsupported VDAs too: {', '.join(reached)}; add a filter (for example DesktopGroup)"
+    ]
+
+
 def status_row(record: dict[str, Any]) -> list[Any]:
     status = next((r for r in record["results"] if r["module"] == "vip_status" and not r["failed"]), None)
     if status is None:
-        return [record["host"], "", "", "", "", "", "", f"FAILED: {host_problem(record)}"]
+        return [record["host"], "", "", "", "", "", "", "", f"FAILED: {host_problem(record)}"]
     data = status["data"]
     rds = data["rds_ip_virtualization"]
     rds_text = _on_off(rds["enabled"]["value"])
@@ -36,11 +86,12 @@ def status_row(record: dict[str, Any]) -> list[Any]:
     return [
         record["host"],
         data["os"]["product_name"],
-        "yes" if data["support"]["supported"] else "no",
+        "yes" if data["support"]["supported"] else "unsupported",
         rds_text,
-        _on_off(data["citrix_loopback_applied"]),
+        loopback_text(data),
         _on_off(data["prefer_loopback"]["enabled"]),
         data["winsock_fix"],
+        "pending" if (data.get("restart") or {}).get("pending") else "-",
         "; ".join(findings) if findings else "-",
     ]
 
@@ -50,6 +101,9 @@ def run(ctx: Context) -> Outcome:
     records = ctx.run(steps_work(status_plan, check=False))
     summary = host_summary(records)
     text = table(HEADERS, [status_row(r) for r in records])
+    warnings = unreached_warnings(records)
+    if warnings:
+        text += "\n\n" + "\n".join(warnings)
     text += "\n\n" + summary_line(summary, time.monotonic() - start)
-    document = {"command": "status", "summary": summary, "hosts": records}
+    document = {"command": "status", "summary": summary, "hosts": records, "warnings": warnings}
     return Outcome(document, text, exit_codes.combine(errors=summary["failed"] > 0, drift=False))

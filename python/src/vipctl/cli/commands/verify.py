@@ -19,6 +19,8 @@ HEADERS = ("HOST", "VERIFIED", "OK", "INSTANCES", "NOT RUNNING", "DETAIL")
 
 def _row(record: dict[str, Any]) -> list[Any]:
     result = next((r for r in record["results"] if r["module"] == "vip_bindings"), None)
+    if result is not None and (result["data"].get("support") or {}).get("supported") is False:
+        return [record["host"], "unsupported", "", "", "", first_line(result["msg"])]
     if result is None or not result["data"].get("verification"):
         return [record["host"], "ERROR", "", "", "", host_problem(record)]
     verification = result["data"]["verification"]

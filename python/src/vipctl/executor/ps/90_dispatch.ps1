@@ -88,6 +88,9 @@ $OpHandlers = @{
     feature_install       = 'Invoke-FeatureInstall'
     net_endpoints         = 'Invoke-NetEndpoints'
     sessions              = 'Invoke-Sessions'
+    restart_state         = 'Invoke-RestartState'
+    restart_mark          = 'Invoke-RestartMark'
+    address_match         = 'Invoke-AddressMatch'
 }
 
 function New-Result([string]$Name, $Id) {

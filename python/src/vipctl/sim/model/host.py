@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from vipctl import executor, registry_map
@@ -82,6 +83,8 @@ class SimHost:
         # $ExecutionContext.SessionState.LanguageMode of a WinRM session on this host.
         self.language_mode = spec.language_mode
         self.boot_count = 0
+        # Win32_OperatingSystem.LastBootUpTime (docs/windows-facts.md#lastbootuptime-is-the-boot-time)
+        self.booted_at = datetime.now(UTC)
         self._down_until = 0.0
         self._logged_off: list[Session] = []
         self._next_pid = 1000
@@ -276,6 +279,7 @@ class SimHost:
             self.pending_roles.clear()
             self.boot = self._boot_config()
             self.boot_count += 1
+            self.booted_at = datetime.now(UTC)
             self._next_session = 1
             self._down_until = time.monotonic() + self.spec.reboot_seconds
             self._start_services()
@@ -393,6 +397,7 @@ class SimHost:
                 "groups": list(self.groups),
                 "up": self.is_up(),
                 "boot_count": self.boot_count,
+                "booted_at": self.booted_at.isoformat(),
                 "pending_reboot": self.pending_reboot(),
                 "os": {
                     "image": self.image.key,

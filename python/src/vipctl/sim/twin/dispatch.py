@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from vipctl.sim.model.errors import BadArgument, ModelError
-from vipctl.sim.twin import citrix_ops, endpoint_ops, facts_ops, registry_ops, tsvip_ops
+from vipctl.sim.twin import citrix_ops, endpoint_ops, facts_ops, registry_ops, restart_ops, tsvip_ops
+from vipctl.sim.twin.address_ops import op_address_match
 from vipctl.sim.twin.conditions import holds, op_require
 from vipctl.sim.twin.context import OpContext, Outcome
 from vipctl.sim.twin.fields import folded, reject_case_duplicates
@@ -33,6 +34,9 @@ OPS: dict[str, Handler] = {
     "citrix_policy_restore": citrix_ops.op_citrix_policy_restore,
     "net_endpoints": endpoint_ops.op_net_endpoints,
     "sessions": endpoint_ops.op_sessions,
+    "restart_state": restart_ops.op_restart_state,
+    "restart_mark": restart_ops.op_restart_mark,
+    "address_match": op_address_match,
 }
 KNOWN_OPS = (*OPS, "require")
 # Op names compare as PowerShell's hashtable lookup does, ignoring case; the result echoes the name sent.
