@@ -138,6 +138,10 @@ def load_desired_state(path: str | Path) -> DesiredState:
         text = target.read_text(encoding="utf-8")
     except OSError as exc:
         raise DesiredStateError(f"cannot read desired state {target}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise DesiredStateError(
+            f"{target}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

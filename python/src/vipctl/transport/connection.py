@@ -74,6 +74,8 @@ class ConnectionSettings:
     configuration_name: str = "Microsoft.PowerShell"
     proxy: str | None = None
     ignore_proxy: bool = False
+    # Basic over plain HTTP puts the password on the wire in base64; only an explicit opt-in allows it.
+    allow_basic_over_http: bool = False
     name: str = ""
 
     def __post_init__(self) -> None:
@@ -123,6 +125,12 @@ class ConnectionSettings:
 
     def _validate_encryption(self) -> None:
         """Refuse combinations the clients would reject later, or that would leak credentials."""
+        if self.auth == "basic" and self.scheme == "http" and not self.allow_basic_over_http:
+            raise self._fail(
+                "basic auth over http sends the password in clear; use https, or ntlm with message"
+                " encryption (ansible_winrm_transport: ntlm / ansible_psrp_auth: ntlm), or, on a test"
+                " network only, set vipctl_allow_basic_over_http: true"
+            )
         if self.message_encryption == "always" and self.auth not in _SEALING_AUTHS:
             raise self._fail(
                 f"message_encryption 'always' needs ntlm, negotiate or kerberos, not {self.auth!r}"

@@ -17,6 +17,8 @@ from vipctl.cli.jobs import Step, steps_work
 from vipctl.cli.output import first_line, host_problem, host_summary, summary_line, table
 from vipctl.cli.targets import RDSH, VDAS, Target
 from vipctl.desired_state import DesiredState, DesiredStateError
+from vipctl.display import terminal_text
+from vipctl.inventory_file import InventoryError
 from vipctl.plan import FEATURE_LOOPBACK, FEATURE_PREFER, FEATURE_RDS, Desired, feature_order, is_enabling
 from vipctl.settings import parse_citrix_loopback_policy, parse_prefer_loopback, parse_rds_ip_virtualization
 
@@ -61,6 +63,33 @@ def apply_plan(desired: DesiredState) -> Any:
         ]
 
     return plan
+
+
+def idle_reason(target: Target, desired: DesiredState) -> str:
+    """Why `apply` leaves `target` alone (its plan is empty)."""
+    if target.is_controller:
+        return (
+            "is a Delivery Controller (citrix_controllers) and the desired state sets no"
+            " vipctl_citrix_virtual_loopback"
+        )
+    groups = [group for group in (RDSH, VDAS) if group in target.groups]
+    if not groups:
+        return f"is in neither {RDSH} nor {VDAS}, the groups apply configures"
+    features = {RDSH: "vipctl_rds_ip_virtualization", VDAS: "vipctl_prefer_loopback"}
+    keys = " or ".join(features[g] for g in groups)
+    return f"is in {' and '.join(groups)}, but the desired state sets no {keys}"
+
+
+def _refuse_idle(ctx: Context, idle: list[Target], desired: DesiredState) -> None:
+    """Nothing to do for a host the user named is a mistake to report, not "no changes needed"."""
+    if not idle or (ctx.limit is None and len(idle) < len(ctx.targets)):
+        return
+    lines = "; ".join(f"{t.name} {idle_reason(t, desired)}" for t in idle)
+    where = f"--limit {ctx.limit!r} selects" if ctx.limit is not None else "the inventory holds"
+    raise InventoryError(
+        f"{where} host(s) apply would leave alone: {lines}. Add them to the right group or desired-state"
+        " key, or leave them out of --limit"
+    )
 
 
 def controllers_first(desired: DesiredState) -> bool:
@@ -125,15 +154,25 @@ def run(ctx: Context) -> Outcome:
     start = time.monotonic()
     plan = apply_plan(ctx.desired)
     active = [t for t in ctx.targets if plan(t)]
+    idle = [t for t in ctx.targets if not plan(t)]
+    _refuse_idle(ctx, idle, ctx.desired)
     planned = ctx.run(steps_work(plan, check=True), active, label="hosts planned")
     pending = _pending(planned)
     changes = sum(1 for r in planned for x in r["results"] if x["changed"] or x.get("deferred"))
     plan_errors = any(not r["ok"] for r in planned)
     text = "Plan:\n" + table(HEADERS, _rows(planned, True))
+    if idle:
+        text += "\n\nleft alone: " + "; ".join(f"{t.name} {idle_reason(t, ctx.desired)}" for t in idle)
     diff = _diffs(planned)
     if diff:
         text += "\n\n" + diff
-    document: dict[str, Any] = {"command": "apply", "check": ctx.check, "plan": planned, "hosts": []}
+    document: dict[str, Any] = {
+        "command": "apply",
+        "check": ctx.check,
+        "plan": planned,
+        "hosts": [],
+        "left_alone": [{"host": t.name, "reason": idle_reason(t, ctx.desired)} for t in idle],
+    }
     if ctx.check or not pending:
         summary = host_summary(planned)
         document["summary"] = summary
@@ -143,7 +182,7 @@ def run(ctx: Context) -> Outcome:
         text += f"\n\n{verdict}\n" + summary_line(summary, time.monotonic() - start, "would change")
         return Outcome(document, text, exit_codes.combine(errors=plan_errors, drift=bool(pending)))
     if not ctx.json:
-        ctx.out.write(text + "\n\n")
+        ctx.out.write(terminal_text(ctx.redactor.text(text)) + "\n\n")
         ctx.out.flush()
     text = ""
     if not _confirm(ctx, changes, len(pending)):
