@@ -142,6 +142,9 @@ def load_desired_state(path: str | Path) -> DesiredState:
         raise DesiredStateError(
             f"{target}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
         ) from None
+    except ValueError:
+        # A path holding NUL or a lone surrogate names no file the system can open.
+        raise DesiredStateError(f"cannot read desired state {str(target)!r}: not a file name") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

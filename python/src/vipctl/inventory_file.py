@@ -266,6 +266,9 @@ def load_inventory(path: str | Path) -> Inventory:
         raise InventoryError(f"cannot read inventory {source}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
         raise InventoryError(f"{source}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except ValueError:
+        # A path holding NUL or a lone surrogate names no file the system can open.
+        raise InventoryError(f"cannot read inventory {str(source)!r}: not a usable file name") from None
     builder = _Builder(str(source))
     data: Any = None
     if source.suffix.lower() not in (".ini", ".cfg"):

@@ -8,6 +8,7 @@ host, and ends with a summary and a documented exit code (see `exit_codes`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
@@ -100,7 +101,9 @@ def main(
 
         return sim_main(arguments[1:])
     try:
-        args = build_parser().parse_args(arguments)
+        # argparse prints usage errors itself: to this call's stderr, like every other message.
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+            args = build_parser().parse_args(arguments)
     except SystemExit as exc:
         # argparse exits 2 on bad usage; our 2 means drift, so bad usage becomes 3.
         return exit_codes.OK if exc.code == 0 else exit_codes.BAD_INPUT

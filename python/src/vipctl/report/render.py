@@ -100,4 +100,7 @@ def write_report(document: dict[str, Any], path: str | Path) -> Path:
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise ReportError(f"cannot write report {target}: {exc.strerror}") from None
+    except ValueError:
+        # A path holding NUL or a lone surrogate names no file the system can create.
+        raise ReportError(f"cannot write report {str(target)!r}: not a usable file name") from None
     return target
