@@ -8,6 +8,7 @@ changes are written.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -80,15 +81,24 @@ def idle_reason(target: Target, desired: DesiredState) -> str:
     return f"is in {' and '.join(groups)}, but the desired state sets no {keys}"
 
 
+def _named_in_limit(limit: str | None) -> set[str]:
+    """Hosts or groups the --limit pattern names to include ('vda01,rdsh:!vda03' -> vda01, rdsh)."""
+    tokens = re.split(r"[,:]", limit or "")
+    return {token.strip() for token in tokens if token.strip() and token.strip()[0] not in "!&"}
+
+
 def _refuse_idle(ctx: Context, idle: list[Target], desired: DesiredState) -> None:
-    """Nothing to do for a host the user named is a mistake to report, not "no changes needed"."""
-    if not idle or (ctx.limit is None and len(idle) < len(ctx.targets)):
+    """A host the user named that apply would leave alone is a mistake to report, not "no changes".
+
+    So is a selection where no host at all has anything to apply."""
+    named = [t for t in idle if t.name in _named_in_limit(ctx.limit)]
+    refused = idle if len(idle) == len(ctx.targets) else named
+    if not refused:
         return
-    lines = "; ".join(f"{t.name} {idle_reason(t, desired)}" for t in idle)
-    where = f"--limit {ctx.limit!r} selects" if ctx.limit is not None else "the inventory holds"
+    lines = "; ".join(f"{t.name} {idle_reason(t, desired)}" for t in refused)
     raise InventoryError(
-        f"{where} host(s) apply would leave alone: {lines}. Add them to the right group or desired-state"
-        " key, or leave them out of --limit"
+        f"apply would leave alone: {lines}. Add the host to the right group or the desired state,"
+        " or leave it out of --limit"
     )
 
 
