@@ -22,7 +22,13 @@ from vipctl.executor import bootstrap, script_text
 from vipctl.executor.codec import Response, decode_response
 from vipctl.executor.errors import ExecutorError
 from vipctl.transport.connection import ConnectionSettings
-from vipctl.transport.errors import HostUnreachable, ProtocolError, TransportTimeout, map_exception
+from vipctl.transport.errors import (
+    HostUnreachable,
+    ProtocolError,
+    TransportTimeout,
+    explain_refusal,
+    map_exception,
+)
 
 
 class PsrpTransport:
@@ -82,7 +88,11 @@ class PsrpTransport:
         try:
             pool.open()
         except Exception as error:
-            raise map_exception(error, host=self.settings.name, secrets=[self.settings.password]) from None
+            s = self.settings
+            mapped = map_exception(error, host=s.name, secrets=[s.password])
+            raise explain_refusal(
+                mapped, auth=s.auth, scheme=s.scheme, message_encryption=s.message_encryption
+            ) from None
         self._host = host
         return pool
 

@@ -24,10 +24,12 @@ from vipctl.executor.codec import Response, decode_response
 from vipctl.executor.errors import ExecutorError
 from vipctl.transport.connection import ConnectionSettings
 from vipctl.transport.errors import (
+    ConnectionLost,
     HostUnreachable,
     ProtocolError,
     TransportError,
     TransportTimeout,
+    explain_refusal,
     map_exception,
 )
 
@@ -73,7 +75,9 @@ class WinrmTransport:
         self.close()
 
     def _mapped(self, error: BaseException) -> TransportError:
-        return map_exception(error, host=self.settings.name, secrets=[self.settings.password])
+        s = self.settings
+        mapped = map_exception(error, host=s.name, secrets=[s.password])
+        return explain_refusal(mapped, auth=s.auth, scheme=s.scheme, message_encryption=s.message_encryption)
 
     def _new_protocol(self) -> Protocol:
         s = self.settings
@@ -134,7 +138,9 @@ class WinrmTransport:
             except Exception as error:
                 # From here on the request may have run: fail, never resend.
                 mapped = self._mapped(error).after_send()
-                self._discard(polite=not isinstance(mapped, HostUnreachable | TransportTimeout))
+                self._discard(
+                    polite=not isinstance(mapped, HostUnreachable | ConnectionLost | TransportTimeout)
+                )
                 raise mapped from None
             # The output is in hand; a failed cleanup only leaves a finished command behind.
             with contextlib.suppress(Exception):
