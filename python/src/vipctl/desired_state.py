@@ -83,6 +83,7 @@ PLAYBOOK_ONLY_KEYS = frozenset(
         "vipctl_max_fail_percentage",
         "vipctl_rollback_since",
         "vipctl_rollback_mode",
+        "vipctl_task_timeout",
     }
 )
 
