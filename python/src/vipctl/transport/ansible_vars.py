@@ -2,9 +2,9 @@
 
 Names, defaults and precedence follow those plugins (ansible-core 2.19): when several variables
 feed one option, the last one in the plugin's list wins (`ansible_winrm_port` over `ansible_port`).
-Additions of ours: `vipctl_connection_retries`, `vipctl_command_timeout` and
-`vipctl_allow_basic_over_http`; and one default of ours: with no `ansible_winrm_transport`, http
-means NTLM with message encryption, never Basic.
+Additions of ours: `vipctl_connection_retries`, `vipctl_command_timeout`,
+`vipctl_request_deadline` and `vipctl_allow_basic_over_http`; and one default of ours: with no
+`ansible_winrm_transport`, http means NTLM with message encryption, never Basic.
 """
 
 from __future__ import annotations
@@ -100,6 +100,9 @@ def _common(name: str, host_vars: Mapping[str, Any], prefix: str) -> dict[str, A
         "username": _pick(host_vars, "ansible_user", f"ansible_{prefix}_user"),
         "password": _pick(host_vars, *_PASSWORD_VARS),
     }
+    request_deadline = host_vars.get("vipctl_request_deadline")
+    if request_deadline is not None:
+        common["request_deadline"] = float(_int(name, "vipctl_request_deadline", request_deadline))
     if allow_basic is not None:
         common["allow_basic_over_http"] = _bool(name, "vipctl_allow_basic_over_http", allow_basic)
     if retries is not None:

@@ -67,6 +67,9 @@ class ConnectionSettings:
     operation_timeout: int = 20
     # Upper bound for one executor run, so a hung host cannot stall a fleet forever.
     command_timeout: float = 600.0
+    # Upper bound for one HTTP exchange, headers and body: read_timeout alone never trips on a host
+    # that trickles its reply. Must exceed read_timeout; None = the larger of 120 s and 2 x read_timeout.
+    request_deadline: float | None = None
     retries: int = 0
     retry_backoff: float = 2.0
     message_encryption: MessageEncryption = "auto"
@@ -88,6 +91,13 @@ class ConnectionSettings:
         """The WS-Man URL (IPv6 literals bracketed as in a URL)."""
         address = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
         return f"{self.scheme}://{address}:{self.port}/{self.path.lstrip('/')}"
+
+    @property
+    def exchange_deadline(self) -> float:
+        """Seconds one HTTP request and its whole reply may take."""
+        if self.request_deadline is not None:
+            return self.request_deadline
+        return max(120.0, 2 * self.read_timeout)
 
     def _fail(self, message: str) -> ConnectionSettingsError:
         return ConnectionSettingsError(self.name, message)
@@ -113,6 +123,11 @@ class ConnectionSettings:
             raise self._fail(
                 f"read_timeout ({self.read_timeout:g}) must exceed operation_timeout"
                 f" ({self.operation_timeout}), or the client gives up while the server holds the Receive open"
+            )
+        if self.request_deadline is not None and self.request_deadline <= self.read_timeout:
+            raise self._fail(
+                f"vipctl_request_deadline ({self.request_deadline:g}) must exceed the read timeout"
+                f" ({self.read_timeout:g})"
             )
         if self.retries < 0 or self.retry_backoff < 0:
             raise self._fail("retries and retry_backoff must not be negative")

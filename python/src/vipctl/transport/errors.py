@@ -17,6 +17,7 @@ import spnego.exceptions as spnego_errors
 import winrm.exceptions as winrm_errors
 
 from vipctl.executor.errors import ExecutorError
+from vipctl.transport.http_limits import ReplyTooLarge, ReplyTooSlow
 
 REDACTED = "********"
 # WS-Man fault codes Windows sends: the Receive operation timeout and access denied.
@@ -41,13 +42,13 @@ class TransportError(ExecutorError):
         """The same failure once the request may have reached the host: never safe to resend.
 
         A dropped connection is no longer "cannot connect": the host may have run the request."""
+        host = self.host or ""
         if isinstance(self, HostUnreachable) and not isinstance(self, TlsHandshakeFailed):
             reason = self.detail.removeprefix("cannot connect: ")
-            return ConnectionLost(self.host, f"the connection was lost after the request was sent ({reason})")
+            return ConnectionLost(host, f"the connection was lost after the request was sent ({reason})")
         if isinstance(self, TransportTimeout) and ConnectionLost.ADVICE not in self.detail:
-            return TransportTimeout(
-                self.host, f"{self.detail} after the request was sent; {ConnectionLost.ADVICE}"
-            )
+            advice = ConnectionLost.ADVICE
+            return TransportTimeout(host, f"{self.detail} after the request was sent; {advice}")
         self.retryable = False  # type: ignore[misc]  # per instance, overriding the class default
         return self
 
@@ -119,6 +120,10 @@ def _from_requests(host: str, error: requests.RequestException) -> TransportErro
         return TlsHandshakeFailed(
             host, f"TLS handshake failed ({_short(str(error))}); check ca_trust_path or cert_validation"
         )
+    if isinstance(error, ReplyTooSlow):
+        return TransportTimeout(host, str(error))
+    if isinstance(error, ReplyTooLarge):
+        return ProtocolError(host, f"{error}; refused without reading it all")
     if isinstance(error, requests.exceptions.ConnectTimeout):
         return HostUnreachable(host, "connection timed out")
     if isinstance(error, requests.exceptions.Timeout):
@@ -175,7 +180,7 @@ def explain_refusal(
     if not unsealed or not isinstance(error, AuthenticationFailed):
         return error
     return UnencryptedRefused(
-        error.host,
+        error.host or "",
         f"the server refused an unencrypted {auth} message over http (Windows allows only encrypted"
         " messages over http unless AllowUnencrypted is set); set message_encryption to auto"
         " (ansible_winrm_message_encryption / ansible_psrp_message_encryption) or use https."

@@ -29,6 +29,7 @@ from vipctl.transport.errors import (
     explain_refusal,
     map_exception,
 )
+from vipctl.transport.http_limits import guard_session
 
 
 class PsrpTransport:
@@ -84,8 +85,13 @@ class PsrpTransport:
 
     def _open_once(self) -> RunspacePool:
         host = PSHost(None, None, False, "vipctl", None, PSHostUserInterface(), "1.0")
-        pool = RunspacePool(self._wsman(), host=host, configuration_name=self.settings.configuration_name)
         try:
+            wsman = self._wsman()
+            # Built now (pypsrp would on the first message) so that its send can be bounded.
+            http = wsman.transport
+            http.session = http._build_session()
+            guard_session(http.session, deadline=self.settings.exchange_deadline)
+            pool = RunspacePool(wsman, host=host, configuration_name=self.settings.configuration_name)
             pool.open()
         except Exception as error:
             s = self.settings

@@ -32,6 +32,7 @@ from vipctl.transport.errors import (
     explain_refusal,
     map_exception,
 )
+from vipctl.transport.http_limits import guard_session
 
 # pywinrm's names for the auth methods ConnectionSettings allows with winrm.
 WinrmAuth = Literal["basic", "ntlm", "kerberos"]
@@ -80,6 +81,12 @@ class WinrmTransport:
         return explain_refusal(mapped, auth=s.auth, scheme=s.scheme, message_encryption=s.message_encryption)
 
     def _new_protocol(self) -> Protocol:
+        protocol = self._plain_protocol()
+        # Built now (pywinrm would on the first message) so that its send can be bounded.
+        guard_session(protocol.transport.build_session(), deadline=self.settings.exchange_deadline)
+        return protocol
+
+    def _plain_protocol(self) -> Protocol:
         s = self.settings
         return Protocol(
             s.endpoint,
