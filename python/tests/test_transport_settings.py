@@ -41,7 +41,11 @@ def test_endpoint_brackets_ipv6_and_normalises_path() -> None:
         ({"read_timeout": 20.0, "operation_timeout": 20}, "read_timeout (20) must exceed operation_timeout"),
         ({"connection": "winrm", "auth": "negotiate"}, "ansible_winrm_transport"),
         ({"auth": "basic", "message_encryption": "always"}, "message_encryption 'always'"),
-        ({"auth": "basic", "scheme": "http", "port": 5985}, "ansible_psrp_message_encryption: never"),
+        ({"auth": "basic", "scheme": "http", "port": 5985}, "vipctl_allow_basic_over_http: true"),
+        (
+            {"auth": "basic", "scheme": "http", "port": 5985, "allow_basic_over_http": True},
+            "ansible_psrp_message_encryption: never",
+        ),
         ({"retries": -1}, "retries"),
         ({"host": ""}, "host is empty"),
     ],
@@ -56,7 +60,12 @@ def test_invalid_settings_name_the_field(changes: dict[str, Any], fragment: str)
 
 def test_basic_over_http_is_allowed_with_encryption_explicitly_off() -> None:
     settings = ConnectionSettings(
-        host="127.0.0.11", scheme="http", port=5985, auth="basic", message_encryption="never"
+        host="127.0.0.11",
+        scheme="http",
+        port=5985,
+        auth="basic",
+        message_encryption="never",
+        allow_basic_over_http=True,
     )
     assert settings.scheme == "http"
 

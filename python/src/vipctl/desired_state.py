@@ -73,6 +73,7 @@ PLAYBOOK_ONLY_KEYS = frozenset(
         "vipctl_max_fail_percentage",
         "vipctl_rollback_since",
         "vipctl_rollback_mode",
+        "vipctl_task_timeout",
     }
 )
 
@@ -150,6 +151,13 @@ def load_desired_state(path: str | Path) -> DesiredState:
         text = target.read_text(encoding="utf-8")
     except OSError as exc:
         raise DesiredStateError(f"cannot read desired state {target}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise DesiredStateError(
+            f"{target}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        ) from None
+    except ValueError:
+        # A path holding NUL or a lone surrogate names no file the system can open.
+        raise DesiredStateError(f"cannot read desired state {str(target)!r}: not a file name") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

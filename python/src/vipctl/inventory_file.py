@@ -206,6 +206,8 @@ def _vars_file(directory: Path, name: str) -> dict[str, Any]:
                 merged.update(_mapping(yaml.safe_load(path.read_text(encoding="utf-8")), str(path)))
             except yaml.YAMLError as exc:
                 raise InventoryError(f"{path}: not valid YAML: {exc}") from None
+            except UnicodeDecodeError as exc:
+                raise InventoryError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     return merged
 
 
@@ -262,6 +264,11 @@ def load_inventory(path: str | Path) -> Inventory:
         text = source.read_text(encoding="utf-8")
     except OSError as exc:
         raise InventoryError(f"cannot read inventory {source}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise InventoryError(f"{source}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except ValueError:
+        # A path holding NUL or a lone surrogate names no file the system can open.
+        raise InventoryError(f"cannot read inventory {str(source)!r}: not a usable file name") from None
     builder = _Builder(str(source))
     data: Any = None
     if source.suffix.lower() not in (".ini", ".cfg"):

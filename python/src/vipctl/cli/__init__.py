@@ -8,6 +8,7 @@ host, and ends with a summary and a documented exit code (see `exit_codes`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
@@ -20,6 +21,7 @@ from vipctl.cli.output import write_json
 from vipctl.cli.parser import build_parser
 from vipctl.cli.targets import build_targets
 from vipctl.desired_state import DesiredStateError, load_desired_state
+from vipctl.display import terminal_text
 from vipctl.inventory_file import InventoryError, load_inventory
 from vipctl.loopback import LoopbackError
 from vipctl.report import ReportError, write_report
@@ -62,6 +64,7 @@ def _context(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: Te
         assume_yes=getattr(args, "yes", False),
         backup_set=getattr(args, "backup_set", None),
         since=getattr(args, "since", None),
+        limit=args.limit,
         json=args.json,
         out=stdout,
         err=stderr,
@@ -98,14 +101,16 @@ def main(
 
         return sim_main(arguments[1:])
     try:
-        args = build_parser().parse_args(arguments)
+        # argparse prints usage errors itself: to this call's stderr, like every other message.
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+            args = build_parser().parse_args(arguments)
     except SystemExit as exc:
         # argparse exits 2 on bad usage; our 2 means drift, so bad usage becomes 3.
         return exit_codes.OK if exc.code == 0 else exit_codes.BAD_INPUT
     try:
         outcome, redactor = _dispatch(args, out, err, inp)
     except BAD_INPUT_ERRORS as exc:
-        err.write(f"vipctl: error: {exc}\n")
+        err.write(f"vipctl: error: {terminal_text(str(exc), keep_newlines=False)}\n")
         return exit_codes.BAD_INPUT
     document = redactor.data(outcome.document)
     if getattr(args, "report", None):
@@ -119,5 +124,6 @@ def main(
         document["exit_code"] = outcome.exit_code
         write_json(out, document)
     else:
-        out.write(redactor.text(outcome.text) + "\n")
+        # Host data (process and product names) may carry terminal escape sequences.
+        out.write(terminal_text(redactor.text(outcome.text)) + "\n")
     return outcome.exit_code

@@ -32,6 +32,8 @@ class Context:
     assume_yes: bool = False
     backup_set: str | None = None
     since: str | None = None
+    # The --limit pattern as given; None when the command runs on the whole inventory.
+    limit: str | None = None
     # JSON mode: stdout carries only the one document, so interim text is not printed.
     json: bool = False
     out: TextIO = field(default_factory=lambda: sys.stdout)

@@ -6,9 +6,13 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from vipctl.display import terminal_text
+
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    cells = [[str(h) for h in headers]] + [
+        ["" if c is None else terminal_text(str(c), keep_newlines=False) for c in row] for row in rows
+    ]
     widths = [max(len(line[i]) for line in cells) for i in range(len(headers))]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip() for line in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -54,7 +58,8 @@ def summary_line(summary: dict[str, Any], elapsed: float, verb: str = "changed")
 
 
 def first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else ""
+    # Cut at line feeds only: U+2028 and friends inside a host's names are escaped, not line ends.
+    return text.strip().replace("\r\n", "\n").split("\n")[0] if text.strip() else ""
 
 
 def host_problem(record: dict[str, Any]) -> str:

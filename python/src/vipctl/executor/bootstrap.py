@@ -80,7 +80,9 @@ def parse_stdin_frame(data: bytes) -> tuple[bytes, str]:
     """Inverse of `stdin_frame` (used by the simulator): (script bytes, request JSON text).
 
     Raises ValueError when the frame is not two base64 lines."""
-    lines = [line.strip() for line in data.decode("ascii", errors="strict").splitlines() if line.strip()]
+    # Cut where the bootstrap's `-split "`r?`n"` cuts, and nowhere else.
+    text = data.decode("ascii", errors="strict").replace("\r\n", "\n")
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
     if len(lines) < 2:
         raise ValueError("expected two base64 lines on stdin (executor script, request)")
     script = base64.b64decode(lines[0], validate=True)

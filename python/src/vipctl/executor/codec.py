@@ -337,10 +337,18 @@ class Response:
 _CLIXML_LINE = re.compile(r"^\s*(#< CLIXML|<Objs\b)")
 
 
+def output_lines(text: str) -> list[str]:
+    """`text` cut at CRLF and LF only, as the console and PowerShell end lines.
+
+    Not `str.splitlines()`: that also cuts at U+0085, U+2028 and U+2029, which are legal in Windows
+    file and process names and so appear inside the JSON strings the executor prints."""
+    return text.replace("\r\n", "\n").split("\n")
+
+
 def _json_text(stdout: str, exit_code: int, host: str) -> str:
     text = stdout.lstrip("\ufeff")
     # Some connections fold the progress stream (CLIXML) into stdout; those lines are never JSON.
-    lines = [line for line in text.splitlines() if line.strip() and not _CLIXML_LINE.match(line)]
+    lines = [line for line in output_lines(text) if line.strip() and not _CLIXML_LINE.match(line)]
     if not lines:
         raise MalformedResponse(f"executor printed no response (exit code {exit_code})", host=host)
     return "\n".join(lines)

@@ -1,6 +1,7 @@
 """Render a command's document into the report template picked by the file's suffix.
 
-HTML autoescapes everything (host data is untrusted text); Markdown escapes table cells.
+HTML autoescapes everything (host data is untrusted text); Markdown escapes every value printed:
+HTML, Markdown punctuation and control characters (`vipctl.display.markdown_cell`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any, Final
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from vipctl.display import markdown_cell
+
 TEMPLATES: Final = {".html": "report.html.j2", ".htm": "report.html.j2", ".md": "report.md.j2"}
 
 
@@ -18,17 +21,23 @@ class ReportError(ValueError):
     """The report cannot be written (unknown format, unwritable path)."""
 
 
-def _md_cell(value: Any) -> str:
-    return str("" if value is None else value).replace("|", "\\|").replace("\n", " ")
+class _MarkdownCell(str):
+    """Text already escaped for a Markdown cell, so the environment does not escape it twice."""
 
 
-def _environment() -> Environment:
+def _md_cell(value: Any) -> _MarkdownCell:
+    return value if isinstance(value, _MarkdownCell) else _MarkdownCell(markdown_cell(value))
+
+
+def _environment(markdown: bool) -> Environment:
     env = Environment(
         loader=PackageLoader("vipctl.report", "templates"),
         autoescape=select_autoescape(["html.j2"]),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Markdown has no autoescape: every value printed is escaped here, filtered with `md` or not.
+        finalize=_md_cell if markdown else None,
     )
     env.filters["md"] = _md_cell
     return env
@@ -72,7 +81,7 @@ def render_report(document: dict[str, Any], fmt: str) -> str:
     if template is None:
         raise ReportError(f"report format {fmt!r} is not supported; name the file .html or .md")
     return (
-        _environment()
+        _environment(markdown=template.endswith(".md.j2"))
         .get_template(template)
         .render(
             doc=document,
@@ -91,4 +100,7 @@ def write_report(document: dict[str, Any], path: str | Path) -> Path:
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise ReportError(f"cannot write report {target}: {exc.strerror}") from None
+    except ValueError:
+        # A path holding NUL or a lone surrogate names no file the system can create.
+        raise ReportError(f"cannot write report {str(target)!r}: not a usable file name") from None
     return target

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -15,6 +16,14 @@ T = TypeVar("T")
 # Ansible's boolean spellings, so `key=yes` from ad-hoc commands works like YAML `true`.
 _TRUE_WORDS = frozenset({"yes", "on", "true", "1", "y", "t"})
 _FALSE_WORDS = frozenset({"no", "off", "false", "0", "n", "f"})
+# ASCII digits only: str.isdigit() also accepts "²", which int() then refuses; 18 digits keep
+# int() far from its digit limit, and every such value fits a QWORD.
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
+# Characters that make a name display as something else, or not display at all: the bidi embedding,
+# override and isolate controls, the bidi marks, and the zero-width characters.
+INVISIBLE_CHARACTERS = frozenset(
+    "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"
+)
 
 
 def as_mapping(field: str, params: object) -> Mapping[str, Any]:
@@ -61,7 +70,7 @@ def get_int(field: str, value: object, *, minimum: int, default: T) -> int | T:
     number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    elif isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
         number = int(value.strip())
     if number is None:
         raise SettingsError(field, value, f"use a whole number of at least {minimum}")
@@ -74,14 +83,30 @@ def has_control_chars(text: str) -> bool:
     return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
 
 
+def unsafe_text_fix(text: str) -> str | None:
+    """Why `text` cannot name anything, or None. Control characters break lines and terminals;
+    a lone surrogate is not Unicode text, so it cannot travel as UTF-8 to a host; bidi controls
+    and zero-width characters make a name look like another one."""
+    if has_control_chars(text):
+        return "remove control characters (tabs, line breaks)"
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        return "remove the lone surrogate: the value is not valid Unicode text"
+    hidden = sorted({ch for ch in text if ch in INVISIBLE_CHARACTERS})
+    if hidden:
+        codes = " ".join(f"U+{ord(ch):04X}" for ch in hidden)
+        return f"remove the invisible or text-direction characters ({codes}): they disguise the name"
+    return None
+
+
 def get_text(field: str, value: object, *, default: T, max_length: int = 255, forbidden: str = "") -> str | T:
     """A one-line string; `forbidden` lists characters that would break where the value is used."""
     if value is None:
         return default
     if not isinstance(value, str):
         raise SettingsError(field, value, "use a string")
-    if has_control_chars(value):
-        raise SettingsError(field, value, "remove control characters (tabs, line breaks)")
+    fix = unsafe_text_fix(value)
+    if fix is not None:
+        raise SettingsError(field, value, fix)
     if len(value) > max_length:
         raise SettingsError(field, value, f"use at most {max_length} characters (got {len(value)})")
     bad = sorted({ch for ch in value if ch in forbidden})

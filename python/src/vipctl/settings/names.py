@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vipctl.settings.errors import SettingsError
-from vipctl.settings.fields import get_list, has_control_chars
+from vipctl.settings.fields import get_list, has_control_chars, unsafe_text_fix
 
 MAX_EXE_NAME_LENGTH = 255  # NTFS file name limit
 _PATH_CHARS = "\\/:"
@@ -22,6 +22,9 @@ def parse_exe_name(field: str, value: object) -> str:
         raise SettingsError(
             field, value, "remove control characters (tabs, line breaks) from the program name"
         )
+    fix = unsafe_text_fix(value)
+    if fix is not None:
+        raise SettingsError(field, value, fix)
     if len(value) > MAX_EXE_NAME_LENGTH:
         raise SettingsError(
             field, value, f"a program name is a file name: at most {MAX_EXE_NAME_LENGTH} characters"

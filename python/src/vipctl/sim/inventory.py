@@ -36,6 +36,8 @@ def _host_vars(sim: SimServer, name: str, connection: str) -> dict[str, Any]:
         }
     elif auth == "basic":
         values |= {"ansible_winrm_message_encryption": "never", "ansible_psrp_message_encryption": "never"}
+        # A simulated host set to AllowUnencrypted: vipctl sends Basic over http only when told to.
+        values |= {"vipctl_allow_basic_over_http": True}
     return values
 
 

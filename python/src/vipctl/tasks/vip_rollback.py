@@ -27,6 +27,7 @@ from vipctl import registry_map, restart
 from vipctl.request_builders import BACKUP_STAMP_FORMAT, new_request
 from vipctl.restart import pending_restart
 from vipctl.settings import SettingsError
+from vipctl.settings.fields import unsafe_text_fix
 from vipctl.tasks.common import Response, Runner, TaskResult, failed_result, utc_now
 
 MODULE: Final = "vip_rollback"
@@ -129,15 +130,20 @@ def parse_since(value: Any) -> str | None:
     """An ISO 8601 time (naive = UTC) as a set stamp; SettingsError naming `since` otherwise."""
     if value is None or value == "":
         return None
+    fix = "give an ISO 8601 time such as 2026-11-26T12:00:00Z (no zone = UTC)"
     try:
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).strip())
     except ValueError:
-        raise SettingsError(
-            "since", value, "give an ISO 8601 time such as 2026-11-26T12:00:00Z (no zone = UTC)"
-        ) from None
+        raise SettingsError("since", value, fix) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime(STAMP_FORMAT)
+    try:
+        # A time near year 1 or 9999 with an offset falls outside the calendar once moved to UTC.
+        return moment.astimezone(UTC).strftime(STAMP_FORMAT)
+    except (OverflowError, ValueError):
+        raise SettingsError(
+            "since", value, f"the time is out of range once converted to UTC; {fix}"
+        ) from None
 
 
 def parse_selection(params: Mapping[str, Any]) -> Selection:
@@ -150,6 +156,10 @@ def parse_selection(params: Mapping[str, Any]) -> Selection:
     names = tuple(str(n).rstrip("\\") for n in raw_names)
     if any(not n for n in names):
         raise SettingsError("sets", list(raw_names), "set folder names must not be empty")
+    for where, text in [("backup_root", root), *((f"sets[{i}]", n) for i, n in enumerate(names))]:
+        fix = unsafe_text_fix(text)
+        if fix is not None:
+            raise SettingsError(where, text, fix)
     since = parse_since(params.get("since"))
     if since is not None and names:
         raise SettingsError("since", params.get("since"), "give either since or sets, not both")

@@ -14,6 +14,7 @@ from vipctl.executor.codec import Response
 from vipctl.transport.connection import ConnectionSettings, ConnectionSettingsError
 from vipctl.transport.errors import (
     AuthenticationFailed,
+    ConnectionLost,
     HostUnreachable,
     ProtocolError,
     TlsHandshakeFailed,
@@ -56,6 +57,7 @@ def open_transport(settings: ConnectionSettings) -> Transport:
 
 __all__ = [
     "AuthenticationFailed",
+    "ConnectionLost",
     "ConnectionSettings",
     "ConnectionSettingsError",
     "HostUnreachable",

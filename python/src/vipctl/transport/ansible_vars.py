@@ -2,7 +2,9 @@
 
 Names, defaults and precedence follow those plugins (ansible-core 2.19): when several variables
 feed one option, the last one in the plugin's list wins (`ansible_winrm_port` over `ansible_port`).
-Two additions of ours: `vipctl_connection_retries` and `vipctl_command_timeout`.
+Additions of ours: `vipctl_connection_retries`, `vipctl_command_timeout`,
+`vipctl_request_deadline` and `vipctl_allow_basic_over_http`; and one default of ours: with no
+`ansible_winrm_transport`, http means NTLM with message encryption, never Basic.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ def connection_of(name: str, host_vars: Mapping[str, Any], default: Connection |
 
 def _common(name: str, host_vars: Mapping[str, Any], prefix: str) -> dict[str, Any]:
     retries = host_vars.get("vipctl_connection_retries")
+    allow_basic = host_vars.get("vipctl_allow_basic_over_http")
     command_timeout = host_vars.get("vipctl_command_timeout")
     common: dict[str, Any] = {
         "name": name,
@@ -97,6 +100,11 @@ def _common(name: str, host_vars: Mapping[str, Any], prefix: str) -> dict[str, A
         "username": _pick(host_vars, "ansible_user", f"ansible_{prefix}_user"),
         "password": _pick(host_vars, *_PASSWORD_VARS),
     }
+    request_deadline = host_vars.get("vipctl_request_deadline")
+    if request_deadline is not None:
+        common["request_deadline"] = float(_int(name, "vipctl_request_deadline", request_deadline))
+    if allow_basic is not None:
+        common["allow_basic_over_http"] = _bool(name, "vipctl_allow_basic_over_http", allow_basic)
     if retries is not None:
         common["retries"] = _int(name, "vipctl_connection_retries", retries)
     if command_timeout is not None:
@@ -115,7 +123,14 @@ def winrm_kwargs(name: str, host_vars: Mapping[str, Any]) -> dict[str, Any]:
     transport = host_vars.get("ansible_winrm_transport")
     user = kwargs["username"]
     if transport is None:
-        transport = "kerberos" if user and "@" in str(user) else "basic"
+        # The plugin's rule is kerberos for user@REALM, else Basic ("plaintext"), even over http.
+        # Over http ours is NTLM, which seals every message: with Windows' default AllowUnencrypted
+        # = false it is the one method http accepts, and the password never crosses in clear.
+        transport = (
+            "kerberos"
+            if user and "@" in str(user)
+            else ("ntlm" if str(scheme).strip().lower() == "http" else "basic")
+        )
     read_timeout: float = float(
         _int(name, "ansible_winrm_read_timeout_sec", host_vars.get("ansible_winrm_read_timeout_sec", 30))
     )

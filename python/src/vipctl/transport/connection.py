@@ -67,6 +67,9 @@ class ConnectionSettings:
     operation_timeout: int = 20
     # Upper bound for one executor run, so a hung host cannot stall a fleet forever.
     command_timeout: float = 600.0
+    # Upper bound for one HTTP exchange, headers and body: read_timeout alone never trips on a host
+    # that trickles its reply. Must exceed read_timeout; None = the larger of 120 s and 2 x read_timeout.
+    request_deadline: float | None = None
     retries: int = 0
     retry_backoff: float = 2.0
     message_encryption: MessageEncryption = "auto"
@@ -74,6 +77,8 @@ class ConnectionSettings:
     configuration_name: str = "Microsoft.PowerShell"
     proxy: str | None = None
     ignore_proxy: bool = False
+    # Basic over plain HTTP puts the password on the wire in base64; only an explicit opt-in allows it.
+    allow_basic_over_http: bool = False
     name: str = ""
 
     def __post_init__(self) -> None:
@@ -86,6 +91,13 @@ class ConnectionSettings:
         """The WS-Man URL (IPv6 literals bracketed as in a URL)."""
         address = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
         return f"{self.scheme}://{address}:{self.port}/{self.path.lstrip('/')}"
+
+    @property
+    def exchange_deadline(self) -> float:
+        """Seconds one HTTP request and its whole reply may take."""
+        if self.request_deadline is not None:
+            return self.request_deadline
+        return max(120.0, 2 * self.read_timeout)
 
     def _fail(self, message: str) -> ConnectionSettingsError:
         return ConnectionSettingsError(self.name, message)
@@ -112,6 +124,11 @@ class ConnectionSettings:
                 f"read_timeout ({self.read_timeout:g}) must exceed operation_timeout"
                 f" ({self.operation_timeout}), or the client gives up while the server holds the Receive open"
             )
+        if self.request_deadline is not None and self.request_deadline <= self.read_timeout:
+            raise self._fail(
+                f"vipctl_request_deadline ({self.request_deadline:g}) must exceed the read timeout"
+                f" ({self.read_timeout:g})"
+            )
         if self.retries < 0 or self.retry_backoff < 0:
             raise self._fail("retries and retry_backoff must not be negative")
         if self.connection == "winrm" and self.auth not in WINRM_AUTHS:
@@ -123,6 +140,12 @@ class ConnectionSettings:
 
     def _validate_encryption(self) -> None:
         """Refuse combinations the clients would reject later, or that would leak credentials."""
+        if self.auth == "basic" and self.scheme == "http" and not self.allow_basic_over_http:
+            raise self._fail(
+                "basic auth over http sends the password in clear; use https, or ntlm with message"
+                " encryption (ansible_winrm_transport: ntlm / ansible_psrp_auth: ntlm), or, on a test"
+                " network only, set vipctl_allow_basic_over_http: true"
+            )
         if self.message_encryption == "always" and self.auth not in _SEALING_AUTHS:
             raise self._fail(
                 f"message_encryption 'always' needs ntlm, negotiate or kerberos, not {self.auth!r}"

@@ -17,6 +17,7 @@ import spnego.exceptions as spnego_errors
 import winrm.exceptions as winrm_errors
 
 from vipctl.executor.errors import ExecutorError
+from vipctl.transport.http_limits import ReplyTooLarge, ReplyTooSlow
 
 REDACTED = "********"
 # WS-Man fault codes Windows sends: the Receive operation timeout and access denied.
@@ -38,13 +39,28 @@ class TransportError(ExecutorError):
         super().__init__(detail, host=host)
 
     def after_send(self) -> TransportError:
-        """The same failure once the request may have reached the host: never safe to resend."""
+        """The same failure once the request may have reached the host: never safe to resend.
+
+        A dropped connection is no longer "cannot connect": the host may have run the request."""
+        host = self.host or ""
+        if isinstance(self, HostUnreachable) and not isinstance(self, TlsHandshakeFailed):
+            reason = self.detail.removeprefix("cannot connect: ")
+            return ConnectionLost(host, f"the connection was lost after the request was sent ({reason})")
+        if isinstance(self, TransportTimeout) and ConnectionLost.ADVICE not in self.detail:
+            advice = ConnectionLost.ADVICE
+            return TransportTimeout(host, f"{self.detail} after the request was sent; {advice}")
         self.retryable = False  # type: ignore[misc]  # per instance, overriding the class default
         return self
 
 
 class AuthenticationFailed(TransportError):
     kind = "authentication_failed"
+
+
+class UnencryptedRefused(AuthenticationFailed):
+    """Unsealed messages over http refused by a host that requires encryption."""
+
+    kind = "unencrypted_refused"
 
 
 class HostUnreachable(TransportError):
@@ -57,6 +73,19 @@ class TlsHandshakeFailed(HostUnreachable):
 
     kind = "tls_failed"
     retryable = False
+
+
+class ConnectionLost(TransportError):
+    """The connection failed once the request was on its way: the host may have changed."""
+
+    kind = "connection_lost"
+    ADVICE: ClassVar[str] = (
+        "the host may have applied it; check with `vipctl status` (and `vipctl rollback --check`"
+        " lists the backup sets a write made) before running it again"
+    )
+
+    def __init__(self, host: str, detail: str) -> None:
+        super().__init__(host, f"{detail}; {self.ADVICE}")
 
 
 class TransportTimeout(TransportError):
@@ -91,6 +120,10 @@ def _from_requests(host: str, error: requests.RequestException) -> TransportErro
         return TlsHandshakeFailed(
             host, f"TLS handshake failed ({_short(str(error))}); check ca_trust_path or cert_validation"
         )
+    if isinstance(error, ReplyTooSlow):
+        return TransportTimeout(host, str(error))
+    if isinstance(error, ReplyTooLarge):
+        return ProtocolError(host, f"{error}; refused without reading it all")
     if isinstance(error, requests.exceptions.ConnectTimeout):
         return HostUnreachable(host, "connection timed out")
     if isinstance(error, requests.exceptions.Timeout):
@@ -133,6 +166,26 @@ def _classify(host: str, error: BaseException) -> TransportError:
     if isinstance(error, winrm_errors.WinRMError | psrp_errors.WinRMError):
         return ProtocolError(host, _short(str(error)) or type(error).__name__)
     return ProtocolError(host, f"{type(error).__name__}: {_short(str(error))}")
+
+
+def explain_refusal(
+    error: TransportError, *, auth: str, scheme: str, message_encryption: str
+) -> TransportError:
+    """Name the likelier cause of a 401 for an unsealed NTLM/Kerberos message over http.
+
+    With Windows' default AllowUnencrypted=false, http accepts only sealed messages, and the
+    refusal is a 401 like a wrong password: "credentials were rejected" would send the user
+    after the wrong fix."""
+    unsealed = auth != "basic" and scheme == "http" and message_encryption == "never"
+    if not unsealed or not isinstance(error, AuthenticationFailed):
+        return error
+    return UnencryptedRefused(
+        error.host or "",
+        f"the server refused an unencrypted {auth} message over http (Windows allows only encrypted"
+        " messages over http unless AllowUnencrypted is set); set message_encryption to auto"
+        " (ansible_winrm_message_encryption / ansible_psrp_message_encryption) or use https."
+        f" Only if that is already so were the credentials wrong ({error.detail})",
+    )
 
 
 def map_exception(error: BaseException, *, host: str, secrets: Iterable[str | None] = ()) -> TransportError:

@@ -22,7 +22,14 @@ from vipctl.executor import bootstrap, script_text
 from vipctl.executor.codec import Response, decode_response
 from vipctl.executor.errors import ExecutorError
 from vipctl.transport.connection import ConnectionSettings
-from vipctl.transport.errors import HostUnreachable, ProtocolError, TransportTimeout, map_exception
+from vipctl.transport.errors import (
+    HostUnreachable,
+    ProtocolError,
+    TransportTimeout,
+    explain_refusal,
+    map_exception,
+)
+from vipctl.transport.http_limits import guard_session
 
 
 class PsrpTransport:
@@ -78,11 +85,20 @@ class PsrpTransport:
 
     def _open_once(self) -> RunspacePool:
         host = PSHost(None, None, False, "vipctl", None, PSHostUserInterface(), "1.0")
-        pool = RunspacePool(self._wsman(), host=host, configuration_name=self.settings.configuration_name)
         try:
+            wsman = self._wsman()
+            # Built now (pypsrp would on the first message) so that its send can be bounded.
+            http = wsman.transport
+            http.session = http._build_session()
+            guard_session(http.session, deadline=self.settings.exchange_deadline)
+            pool = RunspacePool(wsman, host=host, configuration_name=self.settings.configuration_name)
             pool.open()
         except Exception as error:
-            raise map_exception(error, host=self.settings.name, secrets=[self.settings.password]) from None
+            s = self.settings
+            mapped = map_exception(error, host=s.name, secrets=[s.password])
+            raise explain_refusal(
+                mapped, auth=s.auth, scheme=s.scheme, message_encryption=s.message_encryption
+            ) from None
         self._host = host
         return pool
 

@@ -24,12 +24,15 @@ from vipctl.executor.codec import Response, decode_response
 from vipctl.executor.errors import ExecutorError
 from vipctl.transport.connection import ConnectionSettings
 from vipctl.transport.errors import (
+    ConnectionLost,
     HostUnreachable,
     ProtocolError,
     TransportError,
     TransportTimeout,
+    explain_refusal,
     map_exception,
 )
+from vipctl.transport.http_limits import guard_session
 
 # pywinrm's names for the auth methods ConnectionSettings allows with winrm.
 WinrmAuth = Literal["basic", "ntlm", "kerberos"]
@@ -73,9 +76,17 @@ class WinrmTransport:
         self.close()
 
     def _mapped(self, error: BaseException) -> TransportError:
-        return map_exception(error, host=self.settings.name, secrets=[self.settings.password])
+        s = self.settings
+        mapped = map_exception(error, host=s.name, secrets=[s.password])
+        return explain_refusal(mapped, auth=s.auth, scheme=s.scheme, message_encryption=s.message_encryption)
 
     def _new_protocol(self) -> Protocol:
+        protocol = self._plain_protocol()
+        # Built now (pywinrm would on the first message) so that its send can be bounded.
+        guard_session(protocol.transport.build_session(), deadline=self.settings.exchange_deadline)
+        return protocol
+
+    def _plain_protocol(self) -> Protocol:
         s = self.settings
         return Protocol(
             s.endpoint,
@@ -134,7 +145,9 @@ class WinrmTransport:
             except Exception as error:
                 # From here on the request may have run: fail, never resend.
                 mapped = self._mapped(error).after_send()
-                self._discard(polite=not isinstance(mapped, HostUnreachable | TransportTimeout))
+                self._discard(
+                    polite=not isinstance(mapped, HostUnreachable | ConnectionLost | TransportTimeout)
+                )
                 raise mapped from None
             # The output is in hand; a failed cleanup only leaves a finished command behind.
             with contextlib.suppress(Exception):

@@ -8,6 +8,7 @@ changes are written.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -17,6 +18,8 @@ from vipctl.cli.jobs import Step, steps_work
 from vipctl.cli.output import first_line, host_problem, host_summary, is_unsupported, summary_line, table
 from vipctl.cli.targets import RDSH, VDAS, Target
 from vipctl.desired_state import DesiredState, DesiredStateError
+from vipctl.display import terminal_text
+from vipctl.inventory_file import InventoryError
 from vipctl.plan import FEATURE_LOOPBACK, FEATURE_PREFER, FEATURE_RDS, Desired, feature_order, is_enabling
 from vipctl.request_builders import SUPPORTED
 from vipctl.settings import parse_citrix_loopback_policy, parse_prefer_loopback, parse_rds_ip_virtualization
@@ -62,6 +65,42 @@ def apply_plan(desired: DesiredState) -> Any:
         ]
 
     return plan
+
+
+def idle_reason(target: Target, desired: DesiredState) -> str:
+    """Why `apply` leaves `target` alone (its plan is empty)."""
+    if target.is_controller:
+        return (
+            "is a Delivery Controller (citrix_controllers) and the desired state sets no"
+            " vipctl_citrix_virtual_loopback"
+        )
+    groups = [group for group in (RDSH, VDAS) if group in target.groups]
+    if not groups:
+        return f"is in neither {RDSH} nor {VDAS}, the groups apply configures"
+    features = {RDSH: "vipctl_rds_ip_virtualization", VDAS: "vipctl_prefer_loopback"}
+    keys = " or ".join(features[g] for g in groups)
+    return f"is in {' and '.join(groups)}, but the desired state sets no {keys}"
+
+
+def _named_in_limit(limit: str | None) -> set[str]:
+    """Hosts or groups the --limit pattern names to include ('vda01,rdsh:!vda03' -> vda01, rdsh)."""
+    tokens = re.split(r"[,:]", limit or "")
+    return {token.strip() for token in tokens if token.strip() and token.strip()[0] not in "!&"}
+
+
+def _refuse_idle(ctx: Context, idle: list[Target], desired: DesiredState) -> None:
+    """A host the user named that apply would leave alone is a mistake to report, not "no changes".
+
+    So is a selection where no host at all has anything to apply."""
+    named = [t for t in idle if t.name in _named_in_limit(ctx.limit)]
+    refused = idle if len(idle) == len(ctx.targets) else named
+    if not refused:
+        return
+    lines = "; ".join(f"{t.name} {idle_reason(t, desired)}" for t in refused)
+    raise InventoryError(
+        f"apply would leave alone: {lines}. Add the host to the right group or the desired state,"
+        " or leave it out of --limit"
+    )
 
 
 def controllers_first(desired: DesiredState) -> bool:
@@ -139,6 +178,8 @@ def run(ctx: Context) -> Outcome:
     start = time.monotonic()
     plan = apply_plan(ctx.desired)
     active = [t for t in ctx.targets if plan(t)]
+    idle = [t for t in ctx.targets if not plan(t)]
+    _refuse_idle(ctx, idle, ctx.desired)
     planned = ctx.run(steps_work(plan, check=True), active, label="hosts planned")
     if not ctx.desired.fail_on_unsupported:
         leave_out_unsupported(planned)
@@ -146,10 +187,18 @@ def run(ctx: Context) -> Outcome:
     changes = sum(1 for r in planned for x in r["results"] if x["changed"] or x.get("deferred"))
     plan_errors = any(not r["ok"] for r in planned)
     text = "Plan:\n" + table(HEADERS, _rows(planned, True))
+    if idle:
+        text += "\n\nleft alone: " + "; ".join(f"{t.name} {idle_reason(t, ctx.desired)}" for t in idle)
     diff = _diffs(planned)
     if diff:
         text += "\n\n" + diff
-    document: dict[str, Any] = {"command": "apply", "check": ctx.check, "plan": planned, "hosts": []}
+    document: dict[str, Any] = {
+        "command": "apply",
+        "check": ctx.check,
+        "plan": planned,
+        "hosts": [],
+        "left_alone": [{"host": t.name, "reason": idle_reason(t, ctx.desired)} for t in idle],
+    }
     if ctx.check or not pending:
         summary = host_summary(planned)
         document["summary"] = summary
@@ -159,7 +208,7 @@ def run(ctx: Context) -> Outcome:
         text += f"\n\n{verdict}\n" + summary_line(summary, time.monotonic() - start, "would change")
         return Outcome(document, text, exit_codes.combine(errors=plan_errors, drift=bool(pending)))
     if not ctx.json:
-        ctx.out.write(text + "\n\n")
+        ctx.out.write(terminal_text(ctx.redactor.text(text)) + "\n\n")
         ctx.out.flush()
     text = ""
     if not _confirm(ctx, changes, len(pending)):

@@ -14,8 +14,9 @@ from vipctl.cli import exit_codes
 from vipctl.cli.commands.status import status_row
 from vipctl.cli.context import Context, Outcome
 from vipctl.cli.jobs import Step, steps_work
-from vipctl.cli.output import host_summary, summary_line, table
+from vipctl.cli.output import host_problem, host_summary, summary_line, table
 from vipctl.cli.targets import Target
+from vipctl.display import disguising_characters
 
 HEADERS = ("HOST", "NEEDS VIRTUAL IP / LOOPBACK", "CLASHES", "FAILED BINDS", "VERIFIED")
 
@@ -35,15 +36,33 @@ def verified_text(result: dict[str, Any] | None) -> str:
     return "yes" if result["verified"] else "NO"
 
 
+def flagged_name(name: str) -> str:
+    """A host's program name, marked when bidi or zero-width characters make it look like another."""
+    hidden = disguising_characters(name)
+    return f"{name} [DISGUISED: {' '.join(hidden)}]" if hidden else name
+
+
+def disguised_names(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every program name a host reported that holds bidi or zero-width characters."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for report in bindings_reports(records):
+        for endpoint in report.get("endpoints", []):
+            name = str(endpoint.get("process") or "")
+            if disguising_characters(name):
+                found[(str(report.get("host", "")), name)] = disguising_characters(name)
+    return [{"host": h, "program": p, "characters": c} for (h, p), c in found.items()]
+
+
 def _row(record: dict[str, Any]) -> list[Any]:
     result = next((r for r in record["results"] if r["module"] == "vip_bindings"), None)
     if result is None or "clashes" not in result["data"]:
-        return [record["host"], "(not audited)" if record["ok"] else "FAILED", "", "", ""]
+        state = "(not audited)" if record["ok"] else f"FAILED: {host_problem(record)}"
+        return [record["host"], state, "", "", ""]
     data = result["data"]
     if (data.get("support") or {}).get("supported") is False:
         return [record["host"], f"(unsupported: {data['support']['reason']})", len(data["clashes"]), "", "-"]
     needing = [
-        f"{a['program']} ({a['recommendation']})"
+        f"{flagged_name(a['program'])} ({a['recommendation']})"
         for a in data["recommendations"]
         if a["recommendation"] != "none"
     ]
@@ -62,9 +81,9 @@ def farm_text(farm: dict[str, Any]) -> str:
     lines = [
         f"Farm: {farm['hosts']} host(s) audited; {clashes['clashes']} clash(es), "
         f"{clashes['unresolved']} unresolved, {clashes['failed_binds']} failed bind(s)",
-        f"  needs Citrix virtual loopback: {', '.join(farm['virtual_loopback']) or '-'}",
-        f"  needs RD IP Virtualization:    {', '.join(farm['virtual_ip']) or '-'}",
-        f"  needs PreferLoopback (both):   {', '.join(farm['prefer_loopback']) or '-'}",
+        f"  needs Citrix virtual loopback: {', '.join(map(flagged_name, farm['virtual_loopback'])) or '-'}",
+        f"  needs RD IP Virtualization:    {', '.join(map(flagged_name, farm['virtual_ip'])) or '-'}",
+        f"  needs PreferLoopback (both):   {', '.join(map(flagged_name, farm['prefer_loopback'])) or '-'}",
     ]
     verification = farm["verification"]
     if verification["hosts_checked"]:
@@ -97,4 +116,5 @@ def run(ctx: Context) -> Outcome:
     drift = bool(farm["verification"]["hosts_failed"])
     document = {"command": "audit", "summary": summary, "farm": farm, "hosts": records}
     document["status_rows"] = [status_row(r) for r in records]
+    document["disguised_names"] = disguised_names(records)
     return Outcome(document, text, exit_codes.combine(errors=summary["failed"] > 0, drift=drift))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from vipctl.cli import exit_codes
 from vipctl.cli.context import Outcome
 from vipctl.loopback import (
@@ -11,11 +13,14 @@ from vipctl.loopback import (
     session_for_loopback,
 )
 
+# ASCII digits only (str.isdigit() also takes "²"); anything longer is no session ID either.
+_SESSION_ID = re.compile(r"[0-9]{1,10}")
+
 
 def run(values: list[str]) -> Outcome:
     rows = []
     for value in values:
-        session = int(value) if value.isdigit() else session_for_loopback(value)
+        session = int(value) if _SESSION_ID.fullmatch(value) else session_for_loopback(value)
         rows.append(
             {
                 "session_id": session,

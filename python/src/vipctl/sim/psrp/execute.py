@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 
 from psrpcore.types import ErrorRecord
@@ -77,7 +78,7 @@ def _executor(backend: ExecutorBackend, script_text: str, request_base64: str) -
 
 def _bootstrap(backend: ExecutorBackend, pipeline_input: list[str]) -> Outcome:
     # Mirrors BOOTSTRAP_PS1: split every input object into lines, drop blank ones.
-    lines = [line for value in pipeline_input for line in value.splitlines() if line.strip()]
+    lines = [line for value in pipeline_input for line in re.split(r"\r?\n", value) if line.strip()]
     if len(lines) < 2:
         return Finished(bad_request_reply(FRAME_MESSAGE), 1)
     try:
