@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -54,5 +54,5 @@ def host_problem(record: dict[str, Any]) -> str:
     return ""
 
 
-def write_json(stream: TextIO, document: dict[str, Any]) -> None:
-    stream.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
+def json_text(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=False, default=str) + "\n"
