@@ -7,6 +7,7 @@ import json
 import pytest
 
 from vipctl.cli.credentials import MASK, Redactor
+from vipctl.cli.output import json_text
 
 SECRETS = ['pa"ss\\word', "Pässwörd-1", "tab\there", "Passw0rd!", "Passw0rd!-longer"]
 
@@ -30,3 +31,16 @@ def test_the_longer_secret_is_masked_whole() -> None:
 
 def test_short_values_are_not_secrets() -> None:
     assert Redactor(["abc", None, ""]).text("abc") == "abc"
+
+
+def test_json_document_is_one_host_per_line_and_parses_back() -> None:
+    document = {
+        "command": "status",
+        "summary": {"hosts": 2},
+        "hosts": [{"host": "a"}, {"host": "b"}],
+        "x": [],
+    }
+    text = json_text(document)
+    assert json.loads(text) == document
+    lines = text.splitlines()
+    assert '    {"host": "a"},' in lines and '    {"host": "b"}' in lines
