@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from vipctl.cli.session import HostSession, SessionPool
 from vipctl.cli.targets import Target
+from vipctl.executor import bootstrap
 from vipctl.fleet import ProgressCallback
 from vipctl.fleet_processes import run_fleet_in_processes, worker_processes
 from vipctl.tasks.citrix_prefer_loopback import run_citrix_prefer_loopback
@@ -132,6 +133,9 @@ def run_on_hosts(
         return record
 
     names = [t.name for t in targets]
+    if processes > 1:
+        # Compressed once here, so the forked workers inherit it rather than each compressing it.
+        bootstrap.shipped_script_line()
     outcomes = run_fleet_in_processes(
         names, one, forks=forks, processes=processes, progress=progress, succeeded=lambda r: bool(r["ok"])
     )
