@@ -171,3 +171,18 @@ def test_winrs_requests_per_run_leave_the_last_command_to_the_shell_delete(
             for _ in range(runs):
                 assert transport.run(REQUEST).ok is True
         assert farm_sim.counters(name)["requests"] - before == auth_requests + shell_requests
+
+
+def test_winrs_session_reads_the_proxy_environment_once(
+    farm_sim: SimServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Merged when the session is built (here: no proxy for loopback), then never walked again.
+    name = _usable_host(farm_sim)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.0/8,localhost")
+    with open_transport(_http_ntlm(farm_sim, name, "winrm")) as transport:
+        assert transport.run(REQUEST).ok is True
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # would refuse every request if read
+        monkeypatch.delenv("NO_PROXY")
+        assert transport.run(REQUEST).ok is True
+        session = transport._protocol.transport.session  # type: ignore[union-attr]
+        assert session is not None and session.trust_env is False

@@ -23,6 +23,7 @@ from vipctl.executor.codec import Response, decode_response
 from vipctl.executor.errors import ExecutorError
 from vipctl.transport.connection import ConnectionSettings
 from vipctl.transport.errors import HostUnreachable, ProtocolError, TransportTimeout, map_exception
+from vipctl.transport.http_session import freeze_environment
 
 
 class PsrpTransport:
@@ -83,6 +84,9 @@ class PsrpTransport:
             pool.open()
         except Exception as error:
             raise map_exception(error, host=self.settings.name, secrets=[self.settings.password]) from None
+        session = pool.connection.transport.session
+        if session is not None:
+            freeze_environment(session)
         self._host = host
         return pool
 

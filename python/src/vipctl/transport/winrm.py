@@ -30,6 +30,7 @@ from vipctl.transport.errors import (
     TransportTimeout,
     map_exception,
 )
+from vipctl.transport.http_session import freeze_environment
 
 # pywinrm's names for the auth methods ConnectionSettings allows with winrm.
 WinrmAuth = Literal["basic", "ntlm", "kerberos"]
@@ -100,6 +101,7 @@ class WinrmTransport:
         if self._protocol is None:
             self._protocol = self._new_protocol()
         if self._shell_id is None:
+            freeze_environment(self._protocol.transport.build_session())
             self._shell_id = self._protocol.open_shell()
         self._signal_finished(self._protocol, self._shell_id)
         executable, _, arguments = bootstrap.command_line().partition(" ")
