@@ -9,11 +9,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from cli_sim import start_sim, vipctl
 
+from vipctl.cli.credentials import Redactor
 from vipctl.sim.farm import load_farm, scaled_farm
 from vipctl.sim.server import SimServer
 
@@ -198,3 +200,35 @@ def test_two_hundred_hosts_with_faults_on_a_few(tmp_path: Path) -> None:
         assert all(h["results"][0]["data"]["support"]["supported"] for h in document["hosts"] if h["ok"])
     finally:
         sim.stop()
+
+
+def test_apply_authenticates_and_opens_a_shell_once_per_host(farm: tuple[SimServer, Path, Path]) -> None:
+    # Plan and apply are two phases over the same hosts; the second reuses the first's session.
+    sim, inventory, desired = farm
+    before = sim.counters("vda2019-01")["by_status"].get("401", 0)
+    code, out, _ = vipctl(
+        "apply", "-i", str(inventory), "-d", str(desired), "-l", "vda2019-01", "--yes", "--json"
+    )
+    assert code == 0 and json.loads(out)["hosts"][0]["results"]
+    challenges = sim.counters("vda2019-01")["by_status"].get("401", 0) - before
+    assert challenges == 2  # one NTLM handshake: the anonymous request and the challenge
+    assert sim.counters("vda2019-01")["open_shells"] == 0  # and the shell is deleted at the end
+
+
+def test_output_is_redacted_once_at_the_boundary(
+    farm: tuple[SimServer, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: dict[str, int] = {"data": 0, "json_text": 0, "text": 0}
+    for name in calls:
+        original = getattr(Redactor, name)
+
+        def counted(self: Redactor, value: Any, _name: str = name, _original: Any = original) -> Any:
+            calls[_name] += 1
+            return _original(self, value)
+
+        monkeypatch.setattr(Redactor, name, counted)
+    _, inventory, _ = farm
+    code, out, _ = vipctl("status", "-i", str(inventory), "--json")
+    assert code == 0 and FARM_PASSWORD not in out
+    # One pass over the serialized document; no walk over the records.
+    assert (calls["data"], calls["json_text"], calls["text"]) == (0, 1, 0)

@@ -150,3 +150,39 @@ def test_fleet_runs_every_host_and_isolates_a_down_one(farm_sim: SimServer, conn
     assert all(o.ok and o.value for o in outcomes[1:]), [o.error for o in outcomes]
     counts = summary(outcomes)
     assert (counts.ok, counts.failed) == (len(names) - 1, 1)
+
+
+@pytest.mark.parametrize(("variant", "auth_requests"), [("https-basic", 0), ("http-ntlm-encrypted", 3)])
+def test_winrs_requests_per_run_leave_the_last_command_to_the_shell_delete(
+    farm_sim: SimServer, variant: str, auth_requests: int
+) -> None:
+    # Create, command, stdin, receive and delete: the finished command is not signalled separately
+    # when its shell is deleted next (docs/windows-facts.md#deleting-a-winrs-shell-ends-its-commands).
+    # A second run on the open shell signals the first command, then runs its own (four requests).
+    name = _usable_host(farm_sim)
+    settings = (
+        _settings(farm_sim, name, "winrm")
+        if variant == "https-basic"
+        else _http_ntlm(farm_sim, name, "winrm")
+    )
+    for runs, shell_requests in ((1, 5), (2, 9)):
+        before = farm_sim.counters(name)["requests"]
+        with open_transport(settings) as transport:
+            for _ in range(runs):
+                assert transport.run(REQUEST).ok is True
+        assert farm_sim.counters(name)["requests"] - before == auth_requests + shell_requests
+
+
+def test_winrs_session_reads_the_proxy_environment_once(
+    farm_sim: SimServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Merged when the session is built (here: no proxy for loopback), then never walked again.
+    name = _usable_host(farm_sim)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.0/8,localhost")
+    with open_transport(_http_ntlm(farm_sim, name, "winrm")) as transport:
+        assert transport.run(REQUEST).ok is True
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # would refuse every request if read
+        monkeypatch.delenv("NO_PROXY")
+        assert transport.run(REQUEST).ok is True
+        session = transport._protocol.transport.session  # type: ignore[union-attr]
+        assert session is not None and session.trust_env is False

@@ -66,8 +66,11 @@ def run_fleet(
     forks: int = DEFAULT_FORKS,
     progress: ProgressCallback | None = None,
     clock: Callable[[], float] = time.monotonic,
+    succeeded: Callable[[T], bool] | None = None,
 ) -> list[HostOutcome[T]]:
-    """Run `work(host)` for every host, at most `forks` at a time; outcomes in `hosts` order."""
+    """Run `work(host)` for every host, at most `forks` at a time; outcomes in `hosts` order.
+
+    `succeeded` tells the progress callback which returned values are failures all the same."""
     if forks < 1:
         raise ValueError(f"forks must be at least 1, not {forks}")
     total = len(hosts)
@@ -80,8 +83,14 @@ def run_fleet(
             outcome = future.result()
             outcomes[futures[future]] = outcome
             if progress is not None:
-                progress(done, total, outcome.host, outcome.ok)
+                progress(done, total, outcome.host, counts_as_ok(outcome, succeeded))
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+def counts_as_ok(outcome: HostOutcome[T], succeeded: Callable[[T], bool] | None) -> bool:
+    if not outcome.ok or succeeded is None or outcome.value is None:
+        return outcome.ok
+    return succeeded(outcome.value)
 
 
 def summary(outcomes: Sequence[HostOutcome[Any]]) -> FleetSummary:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import re
 import uuid
@@ -11,7 +13,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from winrm.exceptions import WinRMOperationTimeoutError, WSManFaultError
 
-from vipctl.executor import bootstrap
+from vipctl.executor import bootstrap, script_bytes
 from vipctl.sim.wsman import WsmanEndpoint, ns
 
 GUID_UPPER = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$")
@@ -107,3 +109,48 @@ def test_unsupported_resource_is_refused(protocol: Any) -> None:
     with pytest.raises(WSManFaultError) as caught:
         protocol.open_shell()
     assert caught.value.fault_subcode == "a:ActionNotSupported"
+
+
+def test_command_line_longer_than_cmd_limit_is_refused_like_cmd(protocol: Any, backend: Any) -> None:
+    shell_id = protocol.open_shell()
+    padding = "A" * (8191 - len(bootstrap.command_line()))
+    # The bootstrap's own line with one argument too many for cmd.exe: refused before PowerShell starts.
+    command_id = protocol.run_command(shell_id, bootstrap.command_line(), [padding])
+    stdout, stderr, code = protocol.get_command_output(shell_id, command_id)
+    assert (code, stdout, stderr) == (1, b"", b"The command line is too long.\r\n")
+    assert backend.calls == []
+
+
+def _run_frame(protocol: Any, frame: bytes) -> tuple[bytes, bytes, int]:
+    shell_id = protocol.open_shell()
+    command_id = protocol.run_command(shell_id, "powershell.exe", BOOT_ARGS)
+    protocol.send_command_input(shell_id, command_id, frame, end=True)
+    stdout, stderr, code = protocol.get_command_output(shell_id, command_id)
+    return stdout, stderr, int(code)
+
+
+def test_the_script_line_is_the_shipped_script_gzip_compressed(backend: Any) -> None:
+    script, _ = bootstrap.parse_stdin_frame(bootstrap.stdin_frame(REQUEST))
+    assert script == script_bytes()
+    line = bootstrap.stdin_frame(REQUEST).split(b"\r\n")[0]
+    assert gzip.decompress(base64.b64decode(line)) == script_bytes()
+    # About a quarter of the stripped script: this is what crosses the wire on every call.
+    assert len(line) < len(script_bytes()) // 3
+
+
+def test_an_uncompressed_script_line_is_refused(protocol: Any, backend: Any) -> None:
+    # What GZipStream makes of plain text: an error, so the executor never runs.
+    plain = base64.b64encode(script_bytes()).decode("ascii")
+    frame = f"{plain}\r\n{bootstrap.request_base64(REQUEST)}\r\n".encode("ascii")
+    stdout, _, code = _run_frame(protocol, frame)
+    assert code == 1 and b"not gzip data" in stdout
+    assert backend.calls == []
+
+
+def test_a_compressed_script_other_than_the_shipped_one_is_refused(protocol: Any, backend: Any) -> None:
+    # The byte-identical check holds on the inflated script, whatever the compression.
+    changed = gzip.compress(script_bytes() + b"Write-Output 'extra'\n")
+    frame = base64.b64encode(changed) + b"\r\n" + bootstrap.request_base64(REQUEST).encode("ascii") + b"\r\n"
+    _, stderr, code = _run_frame(protocol, frame)
+    assert code == 1 and b"FullyQualifiedErrorId" in stderr
+    assert backend.calls == []

@@ -28,6 +28,12 @@ def task_function(module: str) -> TaskFunction:
     return function
 
 
+def module_doc_file(action_class: type) -> str:
+    """plugins/modules/<module>.py beside the plugin's plugins/action/ folder."""
+    action_dir = os.path.dirname(os.path.abspath(inspect.getfile(action_class)))
+    return os.path.join(action_dir, os.pardir, "modules", f"{getattr(action_class, 'MODULE', '')}.py")
+
+
 class VipctlAction(ActionBase):  # type: ignore[misc]
     """Subclasses only name their module; everything else is shared."""
 
@@ -35,10 +41,20 @@ class VipctlAction(ActionBase):  # type: ignore[misc]
     TRANSFERS_FILES = False
     _requires_connection = True
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Derive the argument spec and import the task when the plugin is loaded.
+
+        Ansible's controller loads each action plugin class once (the strategy checks it before
+        queueing the task) and forks a worker per host and task; what is done here is inherited
+        by every worker, instead of each worker parsing the module's docs and importing the task.
+        """
+        super().__init_subclass__(**kwargs)
+        if cls.MODULE:
+            argument_spec_for(module_doc_file(cls))
+            task_function(cls.MODULE)
+
     def module_doc_file(self) -> str:
-        """plugins/modules/<module>.py beside this plugin's plugins/action/ folder."""
-        action_dir = os.path.dirname(os.path.abspath(inspect.getfile(type(self))))
-        return os.path.join(action_dir, os.pardir, "modules", f"{self.MODULE}.py")
+        return module_doc_file(type(self))
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result: dict[str, Any] = super().run(tmp, task_vars)

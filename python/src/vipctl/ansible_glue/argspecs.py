@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+# libyaml where PyYAML has it: the docs are parsed once per controller, but still in its start-up.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SPEC_KEYS = ("type", "required", "default", "choices", "elements", "aliases", "no_log")
 
 
@@ -24,7 +26,7 @@ def documentation_of(module_file: Path) -> dict[str, Any]:
             isinstance(target, ast.Name) and target.id == "DOCUMENTATION" for target in node.targets
         ):
             value = ast.literal_eval(node.value)
-            doc = yaml.safe_load(value)
+            doc = yaml.load(value, Loader=SAFE_LOADER)
             if isinstance(doc, dict):
                 return doc
     raise ValueError(f"{module_file} has no DOCUMENTATION")

@@ -17,7 +17,7 @@ from vipctl.cli import exit_codes
 from vipctl.cli.commands import apply, audit, loopback, rollback, script, status, verify
 from vipctl.cli.context import Context, Outcome
 from vipctl.cli.credentials import Redactor, resolve_credentials
-from vipctl.cli.output import write_json
+from vipctl.cli.output import json_text
 from vipctl.cli.parser import build_parser
 from vipctl.cli.targets import build_targets
 from vipctl.desired_state import DesiredStateError, load_desired_state
@@ -83,7 +83,10 @@ def _dispatch(
         request = script.build_request_for(args.module, params, check=args.check)
         return Outcome({}, script.render_script(args.module, request), exit_codes.OK), Redactor()
     ctx = _context(args, stdout, stderr, stdin)
-    return COMMANDS[args.command](ctx), ctx.redactor
+    try:
+        return COMMANDS[args.command](ctx), ctx.redactor
+    finally:
+        ctx.close()
 
 
 def main(
@@ -112,17 +115,17 @@ def main(
     except BAD_INPUT_ERRORS as exc:
         err.write(f"vipctl: error: {terminal_text(str(exc), keep_newlines=False)}\n")
         return exit_codes.BAD_INPUT
-    document = redactor.data(outcome.document)
+    # The output boundary: the one place every document and text is redacted, each once.
     if getattr(args, "report", None):
         try:
-            path = write_report(document, args.report)
+            path = write_report(redactor.data(outcome.document), args.report)
         except ReportError as exc:
             err.write(f"vipctl: error: {exc}\n")
             return exit_codes.BAD_INPUT
         err.write(f"report written to {path}\n")
     if getattr(args, "json", False):
-        document["exit_code"] = outcome.exit_code
-        write_json(out, document)
+        document = {**outcome.document, "exit_code": outcome.exit_code}
+        out.write(redactor.json_text(json_text(document)))
     else:
         # Host data (process and product names) may carry terminal escape sequences.
         out.write(terminal_text(redactor.text(outcome.text)) + "\n")

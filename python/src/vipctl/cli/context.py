@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 from vipctl.cli.credentials import Redactor
 from vipctl.cli.jobs import HostWork, run_on_hosts
+from vipctl.cli.session import SessionPool
 from vipctl.cli.targets import Target
 from vipctl.desired_state import DesiredState
 from vipctl.progress import ProgressBar
@@ -39,6 +40,14 @@ class Context:
     out: TextIO = field(default_factory=lambda: sys.stdout)
     err: TextIO = field(default_factory=lambda: sys.stderr)
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    # Each host's session stays open across the phases of one command (closed by `close`).
+    sessions: SessionPool = field(default_factory=SessionPool)
+
+    def __post_init__(self) -> None:
+        self.sessions.forks = self.forks
+
+    def close(self) -> None:
+        self.sessions.close()
 
     def run(
         self, work: HostWork, targets: list[Target] | None = None, label: str = "hosts"
@@ -49,7 +58,7 @@ class Context:
         # The bar draws only on a terminal and only when there is more than one host to wait for.
         bar = ProgressBar(self.err, label=label) if len(chosen) > 1 else None
         try:
-            return run_on_hosts(chosen, work, forks=self.forks, redactor=self.redactor, progress=bar)
+            return run_on_hosts(chosen, work, forks=self.forks, sessions=self.sessions, progress=bar)
         finally:
             if bar is not None:
                 bar.close()

@@ -8,6 +8,7 @@ that no message, JSON document or report can carry it, whatever path it takes th
 from __future__ import annotations
 
 import getpass
+import json
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -62,19 +63,39 @@ def resolve_credentials(
 
 
 class Redactor:
-    """Replaces every registered secret with a mask in text and in nested data."""
+    """Replaces every registered secret with a mask in text and in nested data.
+
+    Applied once, at the output boundary (`vipctl.cli.main`): every document, table and message a
+    command produces passes through it there, so nothing upstream needs to redact on its own."""
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
         self._secrets: set[str] = set()
+        # Longest first, so a secret containing another is masked whole; rebuilt only on `add`.
+        self._ordered: tuple[str, ...] = ()
+        self._json_ordered: tuple[str, ...] = ()
         self.add(*secrets)
 
     def add(self, *secrets: str | None) -> None:
         # Very short values would mask ordinary words; real passwords are longer than three characters.
-        self._secrets.update(s for s in secrets if s and len(s) > 3)
+        fresh = {s for s in secrets if s and len(s) > 3} - self._secrets
+        if fresh:
+            self._secrets.update(fresh)
+            self._ordered = tuple(sorted(self._secrets, key=len, reverse=True))
+            # JSON escapes character by character, so a secret inside a JSON string is its escaped form.
+            escaped = {json.dumps(secret)[1:-1] for secret in self._secrets}
+            self._json_ordered = tuple(sorted(escaped, key=len, reverse=True))
 
     def text(self, value: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            value = value.replace(secret, MASK)
+        for secret in self._ordered:
+            if secret in value:
+                value = value.replace(secret, MASK)
+        return value
+
+    def json_text(self, value: str) -> str:
+        """Redact serialized JSON (as `json.dumps` writes it) in one pass over the text."""
+        for secret in self._json_ordered:
+            if secret in value:
+                value = value.replace(secret, MASK)
         return value
 
     def data(self, value: Any) -> Any:

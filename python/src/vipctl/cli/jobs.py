@@ -11,10 +11,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from vipctl.cli.credentials import Redactor
-from vipctl.cli.session import HostSession
+from vipctl.cli.session import HostSession, SessionPool
 from vipctl.cli.targets import Target
-from vipctl.fleet import ProgressCallback, run_fleet
+from vipctl.executor import bootstrap
+from vipctl.fleet import ProgressCallback
+from vipctl.fleet_processes import run_fleet_in_processes, worker_processes
 from vipctl.tasks.citrix_prefer_loopback import run_citrix_prefer_loopback
 from vipctl.tasks.citrix_virtual_loopback import run_citrix_virtual_loopback
 from vipctl.tasks.common import Runner, TaskResult
@@ -99,43 +100,49 @@ def run_on_hosts(
     work: HostWork,
     *,
     forks: int,
-    redactor: Redactor,
+    sessions: SessionPool | None = None,
     progress: ProgressCallback | None = None,
 ) -> list[dict[str, Any]]:
-    """One record per target, in inventory order: results, error, elapsed seconds, requests sent."""
+    """One record per target, in inventory order: results, error, elapsed seconds, requests sent.
+
+    Records are not redacted here: the CLI redacts everything once, at its output boundary.
+    With many hosts the run is spread over worker processes (`forks` stays the total); those
+    open their own sessions and close them when the host is done. In-process, `sessions` keeps
+    each host's session open for the rest of the CLI run."""
     by_name = {t.name: t for t in targets}
+    processes = worker_processes(len(targets), forks)
+    pool = sessions if processes == 1 else None
 
     def one(name: str) -> dict[str, Any]:
         target = by_name[name]
         record: dict[str, Any] = {"host": name, "groups": list(target.groups), "results": [], "error": None}
         start = time.monotonic()
-        session = HostSession(target.settings)
+        session = pool.session(target.settings) if pool is not None else HostSession(target.settings)
+        before = session.requests
         try:
             record["results"] = work(target, session)
         except Exception as exc:
             # A transport or executor failure ends this host's run; the message names the host.
             record["error"] = f"{type(exc).__name__}: {exc}"
         finally:
-            session.close()
-        record["requests"] = session.requests
+            if pool is None:
+                session.close()
+        record["requests"] = session.requests - before
         record["elapsed"] = round(time.monotonic() - start, 3)
         record["ok"] = record["error"] is None and not any(r.get("failed") for r in record["results"])
         return record
 
-    def tracked(name: str) -> dict[str, Any]:
-        record = one(name)
-        if not record["ok"]:
-            # run_fleet counts failures from exceptions; a failed record is one too.
-            raise _HostFailed(record)
-        return record
-
-    outcomes = run_fleet([t.name for t in targets], tracked, forks=forks, progress=progress)
+    names = [t.name for t in targets]
+    if processes > 1:
+        # Compressed once here, so the forked workers inherit it rather than each compressing it.
+        bootstrap.shipped_script_line()
+    outcomes = run_fleet_in_processes(
+        names, one, forks=forks, processes=processes, progress=progress, succeeded=lambda r: bool(r["ok"])
+    )
     records = []
     for outcome in outcomes:
         if outcome.ok and outcome.value is not None:
             records.append(outcome.value)
-        elif isinstance(outcome.error, _HostFailed):
-            records.append(outcome.error.record)
         else:
             records.append(
                 {
@@ -148,13 +155,4 @@ def run_on_hosts(
                     "elapsed": round(outcome.elapsed, 3),
                 }
             )
-    redacted: list[dict[str, Any]] = redactor.data(records)
-    return redacted
-
-
-class _HostFailed(Exception):
-    """Carries a failed host's record through the fleet runner, so the progress bar counts it."""
-
-    def __init__(self, record: dict[str, Any]) -> None:
-        super().__init__(record.get("error") or "a step failed")
-        self.record = record
+    return records

@@ -1,12 +1,14 @@
-"""One host's open transport as a `vipctl.tasks` runner: request dict in, response dict out."""
+"""One host's open transport as a `vipctl.tasks` runner, and the pool that keeps them for a CLI run."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self
 
 from vipctl.executor.codec import Response
+from vipctl.fleet import run_fleet
 from vipctl.transport import ConnectionSettings, Transport, open_transport
 
 
@@ -50,3 +52,28 @@ class HostSession:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+class SessionPool:
+    """One open `HostSession` per host for a whole CLI run.
+
+    A command that reaches a host in several phases (apply: plan, then apply) authenticates and
+    opens the shell once, not once per phase. `close` deletes every shell, `forks` at a time."""
+
+    def __init__(self, forks: int = 1) -> None:
+        self.forks = max(forks, 1)
+        self._sessions: dict[str, HostSession] = {}
+        self._lock = threading.Lock()
+
+    def session(self, settings: ConnectionSettings) -> HostSession:
+        with self._lock:
+            found = self._sessions.get(settings.name)
+            if found is None or found.settings != settings:
+                found = self._sessions[settings.name] = HostSession(settings)
+            return found
+
+    def close(self) -> None:
+        with self._lock:
+            sessions, self._sessions = self._sessions, {}
+        # A failed close only leaves a shell for Windows to reap; run_fleet records, never raises.
+        run_fleet(list(sessions), lambda name: sessions[name].close(), forks=self.forks)

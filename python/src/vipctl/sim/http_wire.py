@@ -28,6 +28,8 @@ class HttpRequest:
     version: str
     headers: dict[str, str]  # lower-cased names; repeated headers joined with ", "
     body: bytes
+    # Bytes this request took on the connection (head and body), for the benchmarks' counters.
+    wire_size: int = 0
 
     def header(self, name: str) -> str:
         return self.headers.get(name.lower(), "")
@@ -88,4 +90,4 @@ async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
     if length < 0 or length > MAX_BODY_BYTES:
         raise BadHttp("body too large")
     body = await reader.readexactly(length) if length else b""
-    return HttpRequest(parts[0], parts[1], parts[2], headers, body)
+    return HttpRequest(parts[0], parts[1], parts[2], headers, body, len(head) + len(body))

@@ -71,6 +71,9 @@ class _HostState:
     faults: FrontDoorFaults = field(default_factory=FrontDoorFaults)
     lock: threading.Lock = field(default_factory=threading.Lock)
     requests: int = 0
+    # HTTP bytes (head and body, inside TLS where there is TLS) received and sent.
+    request_bytes: int = 0
+    response_bytes: int = 0
     by_status: dict[int, int] = field(default_factory=dict)
     listeners: list[_Listener] = field(default_factory=list)
 
@@ -170,6 +173,8 @@ class SimServer:
         with entry.lock:
             return {
                 "requests": entry.requests,
+                "request_bytes": entry.request_bytes,
+                "response_bytes": entry.response_bytes,
                 "by_status": {str(code): count for code, count in sorted(entry.by_status.items())},
                 "open_shells": len(entry.endpoint._shells),
             }
@@ -272,7 +277,11 @@ class SimServer:
                 if response is None:
                     writer.transport.abort()  # the reset_after fault: drop the connection mid-exchange
                     return
-                writer.write(response.encode(request.keep_alive))
+                encoded = response.encode(request.keep_alive)
+                with entry.lock:
+                    entry.request_bytes += request.wire_size
+                    entry.response_bytes += len(encoded)
+                writer.write(encoded)
                 await writer.drain()
                 if not request.keep_alive:
                     return

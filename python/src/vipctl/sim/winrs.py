@@ -18,6 +18,10 @@ from vipctl.sim.winrs_script import first_line, is_bootstrap, powershell_script
 from vipctl.sim.wsman.request import UnknownCommand
 
 EXIT_FAILURE = 1
+# cmd.exe's own message and limit
+# (docs/windows-facts.md#cmdexe-refuses-a-command-line-longer-than-8191-characters).
+CMD_LINE_LIMIT = 8191
+TOO_LONG = b"The command line is too long.\r\n"
 
 
 def powershell_error(first: str, reason: str) -> bytes:
@@ -69,6 +73,11 @@ class WinrsShell:
 
     def command(self, command_id: str, command: str, arguments: list[bytes]) -> None:
         line = " ".join([command, *(arg.decode("utf-8", errors="replace") for arg in arguments)]).strip()
+        if len(line) > CMD_LINE_LIMIT:
+            refused = _Command(runs_bootstrap=False, exit_code=EXIT_FAILURE)
+            refused.stderr += TOO_LONG
+            self._commands[command_id] = refused
+            return
         script = powershell_script(line)
         if script is not None and is_bootstrap(script):
             self._commands[command_id] = _Command(runs_bootstrap=True)

@@ -30,6 +30,7 @@ from vipctl.transport.errors import (
     map_exception,
 )
 from vipctl.transport.http_limits import guard_session
+from vipctl.transport.http_session import freeze_environment
 
 
 class PsrpTransport:
@@ -99,6 +100,9 @@ class PsrpTransport:
             raise explain_refusal(
                 mapped, auth=s.auth, scheme=s.scheme, message_encryption=s.message_encryption
             ) from None
+        session = pool.connection.transport.session
+        if session is not None:
+            freeze_environment(session)
         self._host = host
         return pool
 

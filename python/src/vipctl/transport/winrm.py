@@ -33,6 +33,7 @@ from vipctl.transport.errors import (
     map_exception,
 )
 from vipctl.transport.http_limits import guard_session
+from vipctl.transport.http_session import freeze_environment
 
 # pywinrm's names for the auth methods ConnectionSettings allows with winrm.
 WinrmAuth = Literal["basic", "ntlm", "kerberos"]
@@ -61,6 +62,10 @@ class WinrmTransport:
         self.settings = settings
         self._protocol: Protocol | None = None
         self._shell_id: str | None = None
+        # The last command, finished but not yet signalled: terminated before the next command
+        # starts, or never, when the shell is deleted first (deleting a shell ends its commands,
+        # docs/windows-facts.md#deleting-a-winrs-shell-ends-its-commands), which saves a request.
+        self._finished_command: str | None = None
         # One command at a time per shell keeps stdin and output of two requests apart.
         self._lock = threading.Lock()
 
@@ -107,7 +112,9 @@ class WinrmTransport:
         if self._protocol is None:
             self._protocol = self._new_protocol()
         if self._shell_id is None:
+            freeze_environment(self._protocol.transport.build_session())
             self._shell_id = self._protocol.open_shell()
+        self._signal_finished(self._protocol, self._shell_id)
         executable, _, arguments = bootstrap.command_line().partition(" ")
         command_id = self._protocol.run_command(self._shell_id, executable, [arguments])
         return self._protocol, self._shell_id, command_id
@@ -149,10 +156,16 @@ class WinrmTransport:
                     polite=not isinstance(mapped, HostUnreachable | ConnectionLost | TransportTimeout)
                 )
                 raise mapped from None
-            # The output is in hand; a failed cleanup only leaves a finished command behind.
+            # The output is in hand; the command is signalled later, or ends with its shell.
+            self._finished_command = command_id
+        return self._decode(stdout, stderr, exit_code)
+
+    def _signal_finished(self, protocol: Protocol, shell_id: str) -> None:
+        command_id, self._finished_command = self._finished_command, None
+        if command_id is not None:
+            # A failed cleanup only leaves a finished command behind.
             with contextlib.suppress(Exception):
                 protocol.cleanup_command(shell_id, command_id)
-        return self._decode(stdout, stderr, exit_code)
 
     def _collect(self, protocol: Protocol, shell_id: str, command_id: str) -> tuple[bytes, bytes, int]:
         """Receive until the command is done; unlike pywinrm's own loop, give up at command_timeout."""
@@ -193,7 +206,7 @@ class WinrmTransport:
         """Forget the shell. `polite` deletes it on the host; skipped when the host stopped answering,
         where it would only wait out another timeout (Windows reaps idle shells itself)."""
         protocol, shell_id = self._protocol, self._shell_id
-        self._protocol, self._shell_id = None, None
+        self._protocol, self._shell_id, self._finished_command = None, None, None
         if protocol is None:
             return
         with contextlib.suppress(Exception):

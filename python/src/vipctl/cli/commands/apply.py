@@ -208,6 +208,7 @@ def run(ctx: Context) -> Outcome:
         text += f"\n\n{verdict}\n" + summary_line(summary, time.monotonic() - start, "would change")
         return Outcome(document, text, exit_codes.combine(errors=plan_errors, drift=bool(pending)))
     if not ctx.json:
+        # Printed before the final output, so redacted here like the rest at the output boundary.
         ctx.out.write(terminal_text(ctx.redactor.text(text)) + "\n\n")
         ctx.out.flush()
     text = ""

@@ -28,7 +28,7 @@ from vipctl.sim.psrp.classify import (
 )
 from vipctl.sim.shell_api import ExecutorBackend
 
-FRAME_MESSAGE = "vipctl bootstrap: expected two base64 lines on stdin (executor script, request)"
+FRAME_MESSAGE = f"vipctl bootstrap: {bootstrap.FRAME_MESSAGE}"
 
 
 @dataclass(frozen=True)
