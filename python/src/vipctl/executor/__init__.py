@@ -17,6 +17,7 @@ from importlib import resources
 PARTS = (
     "00_header.ps1",
     "10_common.ps1",
+    "15_backup_store.ps1",
     "20_registry.ps1",
     "30_tsvip.ps1",
     "40_citrix.ps1",

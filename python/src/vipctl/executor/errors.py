@@ -5,6 +5,23 @@ Messages name the host (never a credential) so a fleet run can say which machine
 
 from __future__ import annotations
 
+from typing import Final
+
+# Error kinds of the backup store (executor part 15_backup_store.ps1) and what a person should
+# know next to the host's message: the kind alone says why, this says what was (not) done.
+INSECURE_BACKUP_ROOT: Final = "insecure_backup_root"
+BACKUP_TAMPERED: Final = "backup_tampered"
+KIND_ADVICE: Final = {
+    INSECURE_BACKUP_ROOT: (
+        "users other than Administrators and SYSTEM could write to the backup folder, so vipctl "
+        "neither keeps backups there nor restores from it; nothing was changed"
+    ),
+    BACKUP_TAMPERED: (
+        "the backup set holds a file vipctl did not write, or one changed since, or a key vipctl "
+        "does not manage; nothing from that set was restored: find out who wrote to the backup folder"
+    ),
+}
+
 
 class ExecutorError(Exception):
     """Base class. `host` is None only for errors found before any host was involved."""

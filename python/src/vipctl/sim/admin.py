@@ -5,6 +5,10 @@ GET    /hosts/{name}                   ground truth (`SimHost.snapshot()`)
 GET    /hosts/{name}/counters          front-door request counters
 GET    /hosts/{name}/faults            current front-door faults
 POST   /hosts/{name}/actions/{action}  logoff (body: {"session_ids": [...]}) | logon | reboot | policy_refresh
+                                       | plant_file (body: {"path", "content"}: an ordinary user writes
+                                         the file, if the folders' ACLs let Users; 403 otherwise)
+                                       | grant_access (body: {"path", "sid", "rights"}: an admin widens
+                                         a folder's ACL, as icacls /grant does)
 POST   /hosts/{name}/faults            front-door faults and/or {"deny_registry_path": "HKLM\\..."}
 DELETE /hosts/{name}/faults            clear every fault of the host
 """
@@ -19,9 +23,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from vipctl.sim.loopback_bind import require_loopback
+from vipctl.sim.model.errors import AccessDenied
+from vipctl.sim.model.files import encode
 from vipctl.sim.server import SimServer
 
-_ACTIONS = ("logoff", "logon", "reboot", "policy_refresh")
+_ACTIONS = ("logoff", "logon", "reboot", "policy_refresh", "plant_file", "grant_access")
 
 
 class _ApiError(Exception):
@@ -148,6 +154,20 @@ class AdminApi:
             host.logon_sessions()
         elif action == "reboot":
             host.reboot()
+        elif action == "plant_file":
+            path, content = body.get("path"), body.get("content")
+            if not isinstance(path, str) or not path or not isinstance(content, str):
+                raise ValueError("plant_file needs a string path and a string content")
+            try:
+                # .reg text is stored as reg.exe writes it (UTF-16LE with a BOM), like vector files.
+                host.plant_file(path, encode(path, content))
+            except AccessDenied as exc:
+                raise _ApiError(403, exc.message) from exc
+        elif action == "grant_access":
+            path, sid, rights = body.get("path"), body.get("sid"), body.get("rights")
+            if not all(isinstance(v, str) and v for v in (path, sid, rights)):
+                raise ValueError("grant_access needs string path, sid and rights")
+            host.grant_folder_access(str(path), str(sid), str(rights))
         else:
             host.policy_refresh()
         return {"ok": True, "action": action}

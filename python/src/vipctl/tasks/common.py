@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vipctl.diff import render_diff
+from vipctl.executor.errors import KIND_ADVICE
 from vipctl.hostinfo import HostVerdict, classify
 from vipctl.plan import REBOOT_VALUE_NAMES, Change
 from vipctl.request_builders import FACTS, SUPPORTED, WriteSpec
@@ -102,7 +103,9 @@ def failure_message(response: Response, failure: Mapping[str, Any]) -> str:
         if failure.get("id") == SUPPORTED and verdict is not None:
             return f"refused: {verdict.reason}"
         return f"refused: {message}"
-    return f"op {label} ({failure.get('op')}) failed: {kind}: {message}"
+    advice = KIND_ADVICE.get(str(kind))
+    suffix = f" ({advice})" if advice else ""
+    return f"op {label} ({failure.get('op')}) failed: {kind}: {message}{suffix}"
 
 
 def failed_result(response: Response, failure: Mapping[str, Any]) -> TaskResult:

@@ -307,6 +307,7 @@ function Invoke-CitrixPolicyRestore($Op) {
     if (-not [System.IO.File]::Exists($file)) {
         Stop-Op 'not_found' "backup file not found: $file"
     }
+    Assert-BackupFileIntact $file
     $saved = [System.IO.File]::ReadAllText($file) | ConvertFrom-Json
     if (-not (Test-IsObject $saved)) {
         Stop-Op 'bad_request' "not a vipctl Citrix policy backup: $file"

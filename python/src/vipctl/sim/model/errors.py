@@ -44,3 +44,11 @@ class Conflict(ModelError):
 
 class Failed(ModelError):
     kind = "failed"
+
+
+class InsecureBackupRoot(ModelError):
+    kind = "insecure_backup_root"
+
+
+class BackupTampered(ModelError):
+    kind = "backup_tampered"

@@ -14,8 +14,8 @@ from vipctl import executor, registry_map
 from vipctl.sim.errors import ScriptRejected
 from vipctl.sim.model.binds import BindEnv, BindTable
 from vipctl.sim.model.citrix import CitrixPolicy, CitrixPolicyStore, cache_on_vda
-from vipctl.sim.model.errors import ModelError
-from vipctl.sim.model.files import FileStore
+from vipctl.sim.model.errors import AccessDenied, ModelError
+from vipctl.sim.model.files import ORDINARY_USER, FileStore, parent_of
 from vipctl.sim.model.hostspec import RDSH_ROLE, HostSpec
 from vipctl.sim.model.network import LeasePool
 from vipctl.sim.model.os_images import get_image
@@ -290,6 +290,35 @@ class SimHost:
         with self._lock:
             self.registry.deny(path)
 
+    def plant_file(self, path: str, data: bytes, user_sid: str = ORDINARY_USER) -> None:
+        """An ordinary (non-admin) user writes `path`, creating missing folders as they go.
+
+        Allowed only where the folders' ACLs let Users create files and folders, as NTFS decides;
+        otherwise AccessDenied, and nothing is written."""
+        with self._lock:
+            folder = parent_of(path)
+            if folder is None:
+                raise AccessDenied(f"Access to the path '{path}' is denied.")
+            missing: list[str] = []
+            while not self.files.is_dir(folder):
+                missing.append(folder)
+                above = parent_of(folder)
+                if above is None:
+                    raise AccessDenied(f"Access to the path '{path}' is denied.")
+                folder = above
+            for new_folder in reversed(missing):
+                if not self.files.may_create(parent_of(new_folder) or new_folder, user_sid):
+                    raise AccessDenied(f"Access to the path '{new_folder}' is denied.")
+                self.files.make_dir(new_folder, user_sid)
+            if not self.files.may_create(parent_of(path) or path, user_sid):
+                raise AccessDenied(f"Access to the path '{path}' is denied.")
+            self.files.write(path, data)
+
+    def grant_folder_access(self, path: str, sid: str, rights: str) -> None:
+        """An administrator widens a folder's ACL (`icacls <path> /grant <sid>:(OI)(CI)<rights>`)."""
+        with self._lock:
+            self.files.grant(path, sid, rights)
+
     def clear_faults(self) -> None:
         with self._lock:
             self.registry.clear_denials()
@@ -382,6 +411,7 @@ class SimHost:
                 "endpoints": self.net_endpoints(["tcp", "udp"]),
                 "failed_binds": [f.to_json() for f in self.binds.failed],
                 "files": self.files.to_json(),
+                "folder_acls": self.files.acls_json(),
                 "faults": {"denied_registry_paths": self.registry.denied_paths()},
             }
 

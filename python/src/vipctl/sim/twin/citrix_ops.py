@@ -7,6 +7,7 @@ from typing import Any
 
 from vipctl.sim.model.citrix import CitrixPolicy, CitrixPolicyStore
 from vipctl.sim.model.errors import BadArgument, Failed, NotAvailable, NotFound
+from vipctl.sim.twin import backup_store
 from vipctl.sim.twin.args import require_str
 from vipctl.sim.twin.context import OpContext, Outcome
 
@@ -82,6 +83,7 @@ def op_citrix_policy_restore(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     content = ctx.host.files.read(file)
     if content is None:
         raise NotFound(f"Cannot find path '{file}' because it does not exist.")
+    backup_store.verify_backup_file(ctx.host.files, file)
     try:
         saved = json.loads(content.decode("utf-8-sig"))
         name, scope, gpo = saved["name"], saved.get("scope", "site"), saved.get("gpo")

@@ -93,6 +93,7 @@ def run_request(host: SimHost, request_json: str) -> tuple[str, int]:
             )
             continue
         result = _run_one(ctx, op, head, earlier)
+        ctx.save_manifest()
         results.append(result)
         if isinstance(op.get("id"), str):
             earlier[op["id"]] = result
