@@ -21,6 +21,7 @@ PARTS = (
     "20_registry.ps1",
     "30_tsvip.ps1",
     "40_citrix.ps1",
+    "45_provider_paths.ps1",
     "50_features.ps1",
     "60_endpoints.ps1",
     "70_sessions.ps1",

@@ -203,7 +203,17 @@ class _OpSpec:
     optional: Mapping[str, Validator] = field(default_factory=dict)
 
 
-_CITRIX_ADDRESS: Final[Mapping[str, Validator]] = {"name": _string, "scope": _one_of("site", "ad_gpo")}
+def _node_name(where: str, value: Any) -> None:
+    """One provider path segment (a Citrix policy name): see executor part 45_provider_paths.ps1."""
+    _string(where, value)
+    if value in (".", "..") or any(ch in value for ch in "\\/*?") or value != value.strip(" ."):
+        _fail(
+            where,
+            f"must be one plain node name, without \\ / * ?, not . or .., no leading or trailing dots or spaces (got {value!r})",
+        )
+
+
+_CITRIX_ADDRESS: Final[Mapping[str, Validator]] = {"name": _node_name, "scope": _one_of("site", "ad_gpo")}
 _CITRIX_OPTIONAL: Final[Mapping[str, Validator]] = {"gpo": _string, "controller": _string}
 
 OP_SPECS: Final[Mapping[str, _OpSpec]] = {

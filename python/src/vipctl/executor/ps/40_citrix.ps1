@@ -21,7 +21,7 @@ function Open-CitrixPolicyDrive($Address) {
 }
 
 function Get-CitrixAddress($Op) {
-    $name = Get-RequiredString $Op 'name'
+    $name = Assert-PathSegment (Get-Field $Op 'name') 'name'
     $scope = Get-Field $Op 'scope'
     if ($scope -ne 'site' -and $scope -ne 'ad_gpo') {
         Stop-Op 'bad_request' "argument 'scope' must be site or ad_gpo"
@@ -192,8 +192,8 @@ function Set-CitrixPolicy([string]$Drive, [string]$Name, $Current, $Wanted, $Cha
             Stop-Op 'bad_request' "policy.filters must be a list"
         }
         foreach ($filter in $filters) {
-            $type = [string](Get-Field $filter 'type')
-            $filterName = [string](Get-Field $filter 'name')
+            $type = Assert-PathSegment (Get-Field $filter 'type') 'filters.type'
+            $filterName = Assert-PathSegment (Get-Field $filter 'name') 'filters.name'
             $before = @($Current.filters | Where-Object { $_.type -eq $type -and $_.name -eq $filterName })
             $old = $null
             if ($before.Count -gt 0) {
@@ -227,9 +227,7 @@ function New-ProviderItem([string]$Parent, [string]$Name) {
 
 function Remove-CitrixPolicy([string]$Drive, [string]$Name) {
     foreach ($node in @('Computer', 'User')) {
-        if (Test-Path -LiteralPath "$Drive\$node\$Name") {
-            Remove-Item -LiteralPath "$Drive\$node\$Name" -Recurse
-        }
+        Remove-ProviderNode "$Drive\$node" $Name 'name'
     }
 }
 

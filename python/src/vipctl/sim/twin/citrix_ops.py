@@ -9,6 +9,7 @@ from vipctl.sim.model.citrix import CitrixPolicy, CitrixPolicyStore
 from vipctl.sim.model.errors import BadArgument, Failed, NotAvailable, NotFound
 from vipctl.sim.twin import backup_store
 from vipctl.sim.twin.args import require_str
+from vipctl.sim.twin.provider_paths import check_filters, check_segment
 from vipctl.sim.twin.context import OpContext, Outcome
 
 SNAPIN = "Citrix.Common.GroupPolicy"
@@ -28,7 +29,7 @@ def _store(ctx: OpContext, args: dict[str, Any]) -> CitrixPolicyStore | None:
 
 
 def _addressing(args: dict[str, Any]) -> tuple[str, str | None, str]:
-    name = require_str(args, "name")
+    name = check_segment(args.get("name"), "name")
     scope = args.get("scope")
     gpo = args.get("gpo")
     if scope not in ("site", "ad_gpo"):
@@ -58,6 +59,8 @@ def op_citrix_policy_set(ctx: OpContext, args: dict[str, Any]) -> Outcome:
         raise NotAvailable(f"The Windows PowerShell snap-in '{SNAPIN}' is not installed on this computer.")
     state = args.get("state", "present")
     spec = args.get("policy")
+    if state == "present":
+        check_filters(spec)
     changes = store.plan_set(scope, gpo, name, state, spec)
     backup = None
     if changes and ctx.writing:
