@@ -10,6 +10,9 @@ POST   /hosts/{name}/actions/{action}  logoff (body: {"session_ids": [...]}) | l
                                        | grant_access (body: {"path", "sid", "rights"}: an admin widens
                                          a folder's ACL, as icacls /grant does)
 POST   /hosts/{name}/faults            front-door faults and/or {"deny_registry_path": "HKLM\\..."}
+                                       and/or {"malformed_reply": "truncated" | "not_json" | "huge" |
+                                       "wrong_version" | "noise_before" | null}: the executor runs,
+                                       then its reply is spoiled that way
 DELETE /hosts/{name}/faults            clear every fault of the host
 """
 
@@ -134,6 +137,8 @@ class AdminApi:
         if method != "POST":
             raise _ApiError(405, "faults takes GET, POST or DELETE")
         front = dict(body)
+        if "malformed_reply" in front:
+            host.set_reply_fault(front.pop("malformed_reply"))
         denied = front.pop("deny_registry_path", None)
         if denied is not None:
             if not isinstance(denied, str) or not denied:

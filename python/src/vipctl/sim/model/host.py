@@ -74,6 +74,8 @@ class SimHost:
         self._down_until = 0.0
         self._logged_off: list[Session] = []
         self._next_pid = 1000
+        self.executor_runs = 0  # requests the executor ran, so tests can prove nothing was resent
+        self.reply_fault: str | None = None  # one of REPLY_FAULTS: how the executor's reply is spoiled
         self._next_session = 1
         self._next_station = 1
         self._install_image()
@@ -219,8 +221,10 @@ class SimHost:
         from vipctl.sim.twin.dispatch import run_request
 
         with self._lock:
-            response: tuple[str, int] = run_request(self, request_json)
-            return response
+            self.executor_runs += 1
+            out, code = run_request(self, request_json)
+            # The ops ran (and wrote) before the reply is spoiled: a client must never resend.
+            return mangle_reply(self.reply_fault, out), code
 
     def logoff_sessions(self, session_ids: list[int] | None = None) -> list[int]:
         with self._lock:
@@ -319,9 +323,16 @@ class SimHost:
         with self._lock:
             self.files.grant(path, sid, rights)
 
+    def set_reply_fault(self, fault: str | None) -> None:
+        if fault is not None and fault not in REPLY_FAULTS:
+            raise ValueError(f"malformed_reply must be one of {', '.join(REPLY_FAULTS)} or null")
+        with self._lock:
+            self.reply_fault = fault
+
     def clear_faults(self) -> None:
         with self._lock:
             self.registry.clear_denials()
+            self.reply_fault = None
 
     # -- facts ------------------------------------------------------------------------------------
     def pending_reboot(self) -> bool:
@@ -372,6 +383,7 @@ class SimHost:
                 "groups": list(self.groups),
                 "up": self.is_up(),
                 "boot_count": self.boot_count,
+                "executor_runs": self.executor_runs,
                 "pending_reboot": self.pending_reboot(),
                 "os": {
                     "image": self.image.key,
@@ -414,6 +426,27 @@ class SimHost:
                 "folder_acls": self.files.acls_json(),
                 "faults": {"denied_registry_paths": self.registry.denied_paths()},
             }
+
+
+# How a reply can arrive spoiled, each after the request really ran on the host: cut off half-way,
+# not JSON at all, far larger than any real reply, from another protocol version, or with other
+# output (a profile's or a module's chatter) before the JSON.
+REPLY_FAULTS = ("truncated", "not_json", "huge", "wrong_version", "noise_before")
+HUGE_REPLY_BYTES = 8 * 1024 * 1024
+
+
+def mangle_reply(fault: str | None, out: str) -> str:
+    if fault is None:
+        return out
+    if fault == "truncated":
+        return out[: len(out) // 2]
+    if fault == "not_json":
+        return "Access is denied.\r\nAt line:1 char:1\r\n+ vipctl\r\n"
+    if fault == "huge":
+        return "A" * HUGE_REPLY_BYTES
+    if fault == "wrong_version":
+        return out.replace('{"v":1,', '{"v":2,', 1)
+    return "WARNING: the profile of this user printed a line\r\n" + out
 
 
 def _names(value: RegValue | None) -> frozenset[str]:

@@ -1,0 +1,87 @@
+"""A spoiled executor reply (the simulator's `malformed_reply` fault) through the real transports
+(the CLI's winrm and psrp) and Ansible (winrm and psrp): a clear typed error, no traceback, and
+the request is never sent again, since it already ran on the host."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cli_sim import vipctl
+from sim_farms import load_test_farm
+from simfarm import REPO, SimFarm, running_farm
+
+from vipctl.sim.model.host import REPLY_FAULTS
+
+HOST = "vda2019-01"
+DESIRED = REPO / "inventory" / "sim-desired-state.yml"
+RDS_ARGS = {"mode": "per_session", "adapter": "10.0.0.0/24"}
+# What the person reads for each fault: the decoder's own words, never a traceback.
+WORDS = {
+    "truncated": "not one JSON document",
+    "not_json": "not one JSON document",
+    "huge": "not one JSON document",
+    "wrong_version": "protocol version",
+    "noise_before": "not one JSON document",
+}
+ANSIBLE_WORDS = {
+    "truncated": "returned no JSON response",
+    "not_json": "returned no JSON response",
+    "huge": "returned no JSON response",
+    "wrong_version": "protocol version 2, not 1",
+    "noise_before": "returned no JSON response",
+}
+
+
+@pytest.fixture(params=["winrm", "psrp"])
+def farm(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SimFarm]:
+    with running_farm(tmp_path, str(request.param), farm=load_test_farm()) as running:
+        yield running
+
+
+def runs(farm: SimFarm) -> int:
+    return int(farm.snapshot(HOST)["executor_runs"])
+
+
+def test_every_malformed_reply_is_a_clear_error_through_the_cli(farm: SimFarm) -> None:
+    for fault in REPLY_FAULTS:
+        farm.admin.set_faults(HOST, malformed_reply=fault)
+        before = runs(farm)
+        code, out, err = vipctl("status", "-i", str(farm.inventory), "-l", HOST, "--json")
+        assert code == 1, (fault, out, err)
+        assert "Traceback" not in out + err
+        (record,) = json.loads(out)["hosts"]
+        problem = json.dumps(record)
+        assert WORDS[fault] in problem, (fault, problem[:2000])
+        assert len(problem) < 10_000, "a huge reply is not echoed back"
+        assert runs(farm) == before + 1, f"{fault}: the request was sent again"
+    farm.admin.clear_faults(HOST)
+    code, out, err = vipctl("status", "-i", str(farm.inventory), "-l", HOST)
+    assert code in (0, 2), out + err
+
+
+def test_a_write_whose_reply_is_spoiled_is_not_resent_by_the_cli(farm: SimFarm) -> None:
+    farm.admin.set_faults(HOST, malformed_reply="truncated")
+    before = runs(farm)
+    code, out, err = vipctl("apply", "-i", str(farm.inventory), "-d", str(DESIRED), "-l", HOST)
+    assert code == 1, out + err
+    assert "Traceback" not in out + err
+    assert runs(farm) == before + 1
+    farm.admin.clear_faults(HOST)
+
+
+def test_every_malformed_reply_is_a_clear_error_through_ansible(farm: SimFarm) -> None:
+    for fault in REPLY_FAULTS:
+        farm.admin.set_faults(HOST, malformed_reply=fault)
+        before = runs(farm)
+        record = farm.play([{"name": "rds", "rds_ip_virtualization": RDS_ARGS}], HOST, name=fault)
+        assert record.rc != 0, fault
+        result = record.results("rds")[HOST]
+        assert result["_status"] == "failed", (fault, result)
+        assert ANSIBLE_WORDS[fault] in result["msg"], (fault, result["msg"][:2000])
+        assert len(result["msg"]) < 10_000
+        assert "Traceback" not in record.stdout + record.stderr
+        assert runs(farm) == before + 1, f"{fault}: the write was sent again"
+    farm.admin.clear_faults(HOST)
