@@ -9,8 +9,8 @@ from vipctl.sim.model.citrix import CitrixPolicy, CitrixPolicyStore
 from vipctl.sim.model.errors import BadArgument, Failed, NotAvailable, NotFound
 from vipctl.sim.twin import backup_store
 from vipctl.sim.twin.args import require_str
-from vipctl.sim.twin.provider_paths import check_filters, check_segment
 from vipctl.sim.twin.context import OpContext, Outcome
+from vipctl.sim.twin.provider_paths import check_filters, check_segment
 
 SNAPIN = "Citrix.Common.GroupPolicy"
 
