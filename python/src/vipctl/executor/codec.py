@@ -209,7 +209,8 @@ def _node_name(where: str, value: Any) -> None:
     if value in (".", "..") or any(ch in value for ch in "\\/*?") or value != value.strip(" ."):
         _fail(
             where,
-            f"must be one plain node name, without \\ / * ?, not . or .., no leading or trailing dots or spaces (got {value!r})",
+            "must be one plain node name: no \\ / * ?, not . or .., no leading or trailing dots "
+            f"or spaces (got {value!r})",
         )
 
 
