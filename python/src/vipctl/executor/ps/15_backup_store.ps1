@@ -77,7 +77,8 @@ function New-BackupRootSecurity {
 function Initialize-BackupRoot([string]$Root) {
     if (-not [System.IO.Directory]::Exists($Root)) {
         # The folder is created with its ACL in the same call: there is no moment in which the
-        # ACL inherited from C:\ProgramData would let a user create a file in it.
+        # ACL inherited from C:\ProgramData would let a user create a file in it
+        # (docs/windows-facts.md#directorycreatedirectory-applies-an-acl-at-creation).
         [void][System.IO.Directory]::CreateDirectory($Root, (New-BackupRootSecurity))
     }
     Assert-BackupRootSecure $Root
@@ -94,6 +95,7 @@ function Initialize-BackupSet {
 }
 
 function Get-Sha256([string]$Path) {
+    # Lower-case hex, as the twin's hashlib prints it (docs/windows-facts.md#get-filehash-gives-the-sha-256-the-manifests-hold).
     return (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant()
 }
 
