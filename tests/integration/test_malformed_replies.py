@@ -9,11 +9,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import wire_hosts
 from cli_sim import vipctl
 from sim_farms import load_test_farm
 from simfarm import REPO, SimFarm, running_farm
+from vector_support import build_host
 
-from vipctl.sim.model.host import REPLY_FAULTS
+from vipctl.executor.codec import build_request
+from vipctl.executor.errors import MalformedResponse
+from vipctl.sim.model.host import REPLY_FAULTS, SimHost
+from vipctl.sim.server import SimServer
+from vipctl.transport import open_transport
 
 HOST = "vda2019-01"
 DESIRED = REPO / "inventory" / "sim-desired-state.yml"
@@ -85,3 +91,47 @@ def test_every_malformed_reply_is_a_clear_error_through_ansible(farm: SimFarm) -
         assert "Traceback" not in record.stdout + record.stderr
         assert runs(farm) == before + 1, f"{fault}: the write was sent again"
     farm.admin.clear_faults(HOST)
+
+
+@pytest.fixture(params=wire_hosts.CONNECTIONS)
+def served(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[SimServer, SimHost, wire_hosts.Connection]]:
+    connection: wire_hosts.Connection = request.param
+    vector = {"host": {"name": "replyhost", "image": "server2022", "roles": ["RDS-RD-Server"]}}
+    host = build_host(vector, wire_hosts.endpoint(1100 + wire_hosts.CONNECTIONS.index(connection)))
+    with wire_hosts.serve("replyhost", host, tmp_path) as server:
+        yield server, host, connection
+
+
+def test_each_malformed_reply_is_a_malformed_response_from_the_transport(
+    served: tuple[SimServer, SimHost, wire_hosts.Connection],
+) -> None:
+    """The transports' own type: callers can tell a spoiled reply from an unreachable host."""
+    server, host, connection = served
+    key = "HKLM\\SOFTWARE\\vipctl-replies"
+    write = build_request(
+        [
+            {
+                "op": "registry_set",
+                "id": "w",
+                "path": key,
+                "values": [{"name": "On", "state": "present", "type": "REG_DWORD", "value": 1}],
+            }
+        ],
+        check=False,
+        backup_dir="C:\\ProgramData\\vipctl\\backups\\20261126T120000000000Z-replies",
+    )
+    settings = wire_hosts.settings(server, "replyhost", connection)
+    with open_transport(settings) as transport:
+        for fault in REPLY_FAULTS:
+            host.set_reply_fault(fault)
+            before = host.executor_runs
+            with pytest.raises(MalformedResponse) as caught:
+                transport.run(write)
+            assert caught.value.__class__ is MalformedResponse, fault
+            assert str(caught.value).startswith("replyhost: "), fault
+            assert len(str(caught.value)) < 2_000, fault
+            assert host.executor_runs == before + 1, f"{fault}: the write was sent again"
+        host.set_reply_fault(None)
+        assert transport.run(write).ok  # the same transport works once replies are whole again
