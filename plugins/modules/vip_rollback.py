@@ -25,6 +25,13 @@ description:
   - Two round trips per host (one in check mode, or when there is nothing to restore) - the first
     lists the sets, the second restores; the file names must be known before the restore request
     can name them, and the executor takes no file names from an earlier op's answer.
+  - Only what vipctl wrote is restored. The modules create the backup root with an ACL of its
+    own (owner Administrators; Administrators and SYSTEM full control; inheritance off) and keep
+    a manifest with the SHA-256 of every file in each set. The task fails, restoring nothing, if
+    the root's owner or ACL lets anyone else in (C(insecure_backup_root)), if a chosen set holds
+    a file its manifest does not name or one that changed (C(backup_tampered)), or if a C(.reg)
+    file names a key outside the keys vipctl manages. Sets made before manifests existed cannot
+    be restored with this module.
   - The restore itself is not backed up, so it cannot be undone with this module; running the
     rollout again gets the settings back.
   - Settings behind WMI (C(Win32_TSVirtualIP)) are put back through the same WMI C(Set*) methods
@@ -52,7 +59,12 @@ options:
     type: list
     elements: str
   backup_root:
-    description: The folder the modules keep their backup sets in on the host.
+    description:
+      - The folder the modules keep their backup sets in on the host.
+      - An absolute local path with a drive letter, at most 80 characters; UNC and device paths,
+        C(/), C(.) and C(..) segments, wildcards, quotes, C(:) after the drive, control
+        characters and folder names with leading spaces or trailing dots or spaces are refused
+        before the host is contacted.
     type: str
     default: C:\ProgramData\vipctl\backups
 author:

@@ -55,7 +55,10 @@ def test_build_request_accepts_every_op_in_minimal_form() -> None:
         "registry_get": {"path": POLICY_KEY},
         "registry_set": {"path": POLICY_KEY, "values": []},
         "registry_rename_key": {"path": r"HKEY_LOCAL_MACHINE\SOFTWARE\A\B", "new_name": "B.off"},
-        "registry_restore": {"file": r"C:\b\x.reg"},
+        "registry_restore": {
+            "file": r"C:\b\x.reg",
+            "managed_keys": [{"key": r"HKLM\SOFTWARE\x", "floor": r"HKLM\SOFTWARE"}],
+        },
         "backup_list": {"root": r"C:\b"},
         "tsvip_get": {},
         "tsvip_set": {"properties": {"VirtualIPActive": 1, "ProgramList": ["a.exe"]}},
@@ -117,6 +120,16 @@ def test_build_request_accepts_every_op_in_minimal_form() -> None:
         ),
         ({"op": "registry_rename_key", "path": POLICY_KEY, "new_name": r"a\b"}, "ops[0].new_name"),
         ({"op": "registry_restore", "file": ""}, "ops[0].file"),
+        ({"op": "registry_restore", "file": "C:\\b\\x.reg"}, "ops[0].managed_keys"),
+        ({"op": "registry_restore", "file": "x", "managed_keys": []}, "ops[0].managed_keys"),
+        (
+            {
+                "op": "registry_restore",
+                "file": "x",
+                "managed_keys": [{"key": r"HKLM\A\B", "floor": r"HKLM\C"}],
+            },
+            "ops[0].managed_keys[0].floor",
+        ),
         ({"op": "tsvip_set", "properties": []}, "ops[0].properties"),
         (
             {"op": "tsvip_set", "properties": {"NetworkAdapterDescription": "x"}},

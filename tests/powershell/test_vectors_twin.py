@@ -41,6 +41,8 @@ def test_vectors_exist_for_every_op_and_error_kind() -> None:
         "skipped",
         "delegation_required",
         "constrained_language",
+        "insecure_backup_root",
+        "backup_tampered",
     }
     assert wanted <= kinds, f"error kinds without a vector: {sorted(wanted - kinds)}"
 

@@ -6,6 +6,7 @@ the wire (tests/integration/test_vectors_over_wire.py), so both judge a vector i
 from __future__ import annotations
 
 import json
+import ntpath
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,21 @@ from vipctl.sim.model.hostspec import HostSpec, VdaSpec, WinRMEndpoint
 from vipctl.sim.model.network import Adapter
 from vipctl.sim.model.processes import AppSpec, BindSpec
 from vipctl.sim.model.regvalue import RegValue
+from vipctl.sim.twin import backup_store
 
 VECTOR_DIR = Path(__file__).parent / "vectors"
 VECTORS = sorted(VECTOR_DIR.glob("*.json"))
 ANY = "<any>"
-SECTIONS = ("registry", "files", "tsvip", "citrix_policies", "sessions", "processes")
+SECTIONS = (
+    "registry",
+    "files",
+    "tsvip",
+    "citrix_policies",
+    "sessions",
+    "processes",
+    "secure_folders",
+    "backup_manifests",
+)
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -101,8 +112,13 @@ def build_host(vector: dict[str, Any], winrm: WinRMEndpoint | None = None) -> Si
             for b in proc.get("binds", [])
         )
         sim.start_process(proc["session"], AppSpec(proc["name"], proc.get("path"), binds), proc.get("pid"))
+    for folder in before.get("secure_folders") or []:
+        backup_store.ensure_root(sim.files, folder)  # made as the executor makes a backup root
     for path, content in (before.get("files") or {}).items():
         sim.files.write(path, encode(path, content))
+    for set_dir in before.get("backup_manifests") or []:
+        staged = [p for p in (before.get("files") or {}) if ntpath.dirname(p).lower() == set_dir.lower()]
+        backup_store.write_manifest(sim.files, set_dir, staged)
     return sim
 
 

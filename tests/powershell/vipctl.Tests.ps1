@@ -163,7 +163,7 @@ BeforeAll {
         if ($null -ne $Vector.state_before) {
             # registry and files are staged; the rest live in WMI, the Citrix site database or
             # running sessions, which a generic suite must not rewrite on a real host.
-            $unsupported = @($Vector.state_before.PSObject.Properties | Where-Object { @('registry', 'files') -notcontains $_.Name -and $null -ne $_.Value })
+            $unsupported = @($Vector.state_before.PSObject.Properties | Where-Object { @('registry', 'files', 'secure_folders', 'backup_manifests') -notcontains $_.Name -and $null -ne $_.Value })
             if ($unsupported.Count -gt 0) {
                 return "the suite stages only registry and files state, not: $(($unsupported | ForEach-Object { $_.Name }) -join ', ')"
             }
@@ -240,6 +240,59 @@ BeforeAll {
             elseif (-not ($text -ceq [string]$entry.Value)) {
                 "state_after.files[${path}]: expected $(ConvertTo-Json ([string]$entry.Value)), got $(ConvertTo-Json $text)"
             }
+        }
+    }
+
+    # Every vector starts without backup roots, so one vector's root ACL or sets never reach the next.
+    $script:BackupRoots = @('C:\ProgramData\vipctl\backups', 'C:\ProgramData\vipctl\vector-backups')
+
+    function Reset-BackupRoots {
+        foreach ($root in $script:BackupRoots) {
+            if ([System.IO.Directory]::Exists($root)) {
+                [System.IO.Directory]::Delete($root, $true)
+            }
+        }
+    }
+
+    function New-SecureFolder([string]$Path) {
+        # The ACL the executor gives a backup root (executor part 15_backup_store.ps1), by SID.
+        $security = New-Object System.Security.AccessControl.DirectorySecurity
+        $security.SetAccessRuleProtection($true, $false)
+        $inherit = [System.Security.AccessControl.InheritanceFlags]'ContainerInherit, ObjectInherit'
+        foreach ($sid in @('S-1-5-32-544', 'S-1-5-18')) {
+            $identity = New-Object System.Security.Principal.SecurityIdentifier $sid
+            $rule = New-Object System.Security.AccessControl.FileSystemAccessRule $identity, ([System.Security.AccessControl.FileSystemRights]::FullControl), $inherit, ([System.Security.AccessControl.PropagationFlags]::None), ([System.Security.AccessControl.AccessControlType]::Allow)
+            $security.AddAccessRule($rule)
+        }
+        $security.SetOwner((New-Object System.Security.Principal.SecurityIdentifier 'S-1-5-32-544'))
+        [void][System.IO.Directory]::CreateDirectory($Path, $security)
+    }
+
+    function Set-BackupStoreState($Before) {
+        foreach ($folder in @($Before.secure_folders)) {
+            if ($null -ne $folder -and (Test-StagingPath $folder)) {
+                New-SecureFolder $folder
+            }
+        }
+    }
+
+    function Set-BackupManifests($Before) {
+        # What the executor writes after each op, over the files staged directly in each set.
+        foreach ($setDir in @($Before.backup_manifests)) {
+            if ($null -eq $setDir) {
+                continue
+            }
+            $entries = @()
+            foreach ($entry in @(Get-FileEntries $Before.files)) {
+                if ([System.IO.Path]::GetDirectoryName($entry.Name) -eq $setDir) {
+                    $name = [System.IO.Path]::GetFileName($entry.Name)
+                    $hash = (Get-FileHash -LiteralPath $entry.Name -Algorithm SHA256).Hash.ToLowerInvariant()
+                    $entries += [ordered]@{ name = $name; sha256 = $hash }
+                }
+            }
+            $document = [ordered]@{ v = 1; files = $entries }
+            $path = [System.IO.Path]::Combine($setDir, 'vipctl-manifest.json')
+            [System.IO.File]::WriteAllText($path, (ConvertTo-Json -InputObject $document -Depth 5 -Compress), (New-Object System.Text.UTF8Encoding $false))
         }
     }
 
@@ -520,9 +573,12 @@ Describe 'executor contract vector <Name> (bootstrap and stdin frame)' -ForEach 
             return
         }
         Clear-BackupDir $vector.request
+        Reset-BackupRoots
         if ($null -ne $vector.state_before) {
             Set-RegistryState $vector.state_before.registry
+            Set-BackupStoreState $vector.state_before
             Set-FileState $vector.state_before.files
+            Set-BackupManifests $vector.state_before
         }
         $run = Invoke-Executor $vector.request $File
 

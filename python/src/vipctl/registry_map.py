@@ -79,6 +79,31 @@ CITRIX_APPLIED_VALUES: Final = (CITRIX_APPLIED_LOOPBACK_SUPPORT, CITRIX_APPLIED_
 CITRIX_SETTING_LOOPBACK_SUPPORT: Final = "VirtualLoopbackSupport"
 CITRIX_SETTING_LOOPBACK_PROGRAMS: Final = "VirtualLoopbackPrograms"
 
+
+@dataclass(frozen=True)
+class ManagedKey:
+    """A key vipctl writes, and `floor`: the highest ancestor a restore may delete.
+
+    Backing up a key that does not exist saves the deletion of its topmost missing ancestor (the
+    write creates every missing level), so a restore may delete up to the first level below
+    HKLM\\SOFTWARE that vipctl's write can have created, and nothing above it."""
+
+    key: str
+    floor: str
+
+    def to_protocol(self) -> dict[str, str]:
+        return {"key": self.key, "floor": self.floor}
+
+
+# The only keys a registry_restore may write or delete: a `.reg` file naming any other key is
+# refused on the host before `reg import` runs (executor op registry_restore, `managed_keys`).
+MANAGED_KEYS: Final = (
+    ManagedKey(RDS_POLICY_KEY, r"HKLM\SOFTWARE\Policies"),
+    ManagedKey(PREFER_LOOPBACK_KEY, r"HKLM\SOFTWARE\Wow6432Node"),
+    ManagedKey(WINSOCK_FIX_KEY, WINSOCK_FIX_KEY),
+    ManagedKey(WINSOCK_FIX_RENAMED_KEY, WINSOCK_FIX_RENAMED_KEY),
+)
+
 # Where backups go on the host; each module call gets its own time-stamped folder below it.
 # vipctl's own record of a restart its changes need (executor part 85_restart.ps1): values Reasons
 # (REG_MULTI_SZ) and SetUtc (REG_SZ, round-trip format); pending while SetUtc is after the boot time.

@@ -28,7 +28,10 @@ class ScriptedHost:
     """Answers backup_list with fixed sets and every other op with ok; records each request."""
 
     def __init__(self, sets: list[tuple[str, list[str]]], fail_op: int | None = None) -> None:
-        self.sets = [{"dir": f"{ROOT}\\{name}", "files": files} for name, files in sets]
+        self.sets = [
+            {"dir": f"{ROOT}\\{name}", "files": files, "verified": True, "problem": None}
+            for name, files in sets
+        ]
         self.fail_op = fail_op
         self.requests: list[dict[str, Any]] = []
 
@@ -233,6 +236,8 @@ def test_restore_op_maps_each_backup_file_kind() -> None:
     assert restore_op("C:\\b", "HKLM_SOFTWARE_x.reg") == {
         "op": "registry_restore",
         "file": "C:\\b\\HKLM_SOFTWARE_x.reg",
+        # The registry_map table, sent as data: the host refuses a .reg naming any other key.
+        "managed_keys": [{"key": k.key, "floor": k.floor} for k in registry_map.MANAGED_KEYS],
     }
     assert restore_op("C:\\b", "TSVIP.json") == {"op": "tsvip_restore", "file": "C:\\b\\TSVIP.json"}
     assert restore_op("C:\\b", POLICY) == {"op": "citrix_policy_restore", "file": f"C:\\b\\{POLICY}"}

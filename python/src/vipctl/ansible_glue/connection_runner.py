@@ -82,4 +82,10 @@ def decode_output(host: str, rc: int, stdout: bytes, stderr: bytes) -> Mapping[s
         ) from None
     if not isinstance(response, dict):
         raise ExecutorTransportError(f"{host}: the vipctl executor response is not a JSON object")
+    if response.get("v") != 1 or isinstance(response.get("v"), bool):
+        # Another protocol's fields cannot be read as ours; the request may have run, so say so.
+        raise ExecutorTransportError(
+            f"{host}: the vipctl executor answered in protocol version {response.get('v')!r}, not 1; "
+            "the request may have been applied: check with vip_status before running it again"
+        )
     return response

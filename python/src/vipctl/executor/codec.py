@@ -32,6 +32,8 @@ ERROR_KINDS: Final = frozenset(
         "skipped",
         "delegation_required",
         "constrained_language",
+        "insecure_backup_root",
+        "backup_tampered",
     }
 )
 
@@ -105,6 +107,23 @@ def _leaf_name(where: str, value: Any) -> None:
     _string(where, value)
     if "\\" in value or '"' in value:
         _fail(where, "must be a single key name without backslashes or quotes")
+
+
+def _managed_keys(where: str, value: Any) -> None:
+    if not isinstance(value, list) or not value:
+        _fail(where, "must be a non-empty list of {key, floor}")
+    for index, entry in enumerate(value):
+        entry_where = f"{where}[{index}]"
+        _object(entry_where, entry)
+        unknown = set(entry) - {"key", "floor"}
+        if unknown:
+            _fail(f"{entry_where}.{sorted(unknown)[0]}", "unknown field")
+        _hklm_path(f"{entry_where}.key", entry.get("key"))
+        _hklm_path(f"{entry_where}.floor", entry.get("floor"))
+        key = entry["key"].lower().rstrip("\\").split("\\")[1:]
+        floor = entry["floor"].lower().rstrip("\\").split("\\")[1:]
+        if key[: len(floor)] != floor:
+            _fail(f"{entry_where}.floor", "must be the key itself or one of its ancestors")
 
 
 def _protocols(where: str, value: Any) -> None:
@@ -186,7 +205,18 @@ class _OpSpec:
     optional: Mapping[str, Validator] = field(default_factory=dict)
 
 
-_CITRIX_ADDRESS: Final[Mapping[str, Validator]] = {"name": _string, "scope": _one_of("site", "ad_gpo")}
+def _node_name(where: str, value: Any) -> None:
+    """One provider path segment (a Citrix policy name): see executor part 45_provider_paths.ps1."""
+    _string(where, value)
+    if value in (".", "..") or any(ch in value for ch in "\\/*?") or value != value.strip(" ."):
+        _fail(
+            where,
+            "must be one plain node name: no \\ / * ?, not . or .., no leading or trailing dots "
+            f"or spaces (got {value!r})",
+        )
+
+
+_CITRIX_ADDRESS: Final[Mapping[str, Validator]] = {"name": _node_name, "scope": _one_of("site", "ad_gpo")}
 _CITRIX_OPTIONAL: Final[Mapping[str, Validator]] = {"gpo": _string, "controller": _string}
 
 OP_SPECS: Final[Mapping[str, _OpSpec]] = {
@@ -194,7 +224,7 @@ OP_SPECS: Final[Mapping[str, _OpSpec]] = {
     "registry_get": _OpSpec({"path": _hklm_path}, {"names": _string_list}),
     "registry_set": _OpSpec({"path": _hklm_path, "values": _registry_values}),
     "registry_rename_key": _OpSpec({"path": _hklm_path, "new_name": _leaf_name}),
-    "registry_restore": _OpSpec({"file": _string}),
+    "registry_restore": _OpSpec({"file": _string, "managed_keys": _managed_keys}),
     "backup_list": _OpSpec({"root": _string}),
     "tsvip_get": _OpSpec(),
     "tsvip_set": _OpSpec({"properties": _tsvip_properties}),

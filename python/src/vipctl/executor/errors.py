@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Final
 
+# Error kinds of the backup store (executor part 15_backup_store.ps1).
+INSECURE_BACKUP_ROOT: Final = "insecure_backup_root"
+BACKUP_TAMPERED: Final = "backup_tampered"
 # Error kinds whose cause is the connection or the host's policy, not the request: the fix to
 # name wherever such an error reaches a person (CLI, Ansible, exceptions).
 ERROR_KIND_FIXES: Final = {
@@ -19,6 +22,14 @@ ERROR_KIND_FIXES: Final = {
     "constrained_language": (
         "an AppLocker or WDAC policy puts PowerShell in ConstrainedLanguage mode on this host: allow "
         "the vipctl executor in that policy, or manage the host from a session that policy does not cover"
+    ),
+    INSECURE_BACKUP_ROOT: (
+        "users other than Administrators and SYSTEM could write to the backup folder, so vipctl "
+        "neither keeps backups there nor restores from it; nothing was changed"
+    ),
+    BACKUP_TAMPERED: (
+        "the backup set holds a file vipctl did not write, or one changed since, or a key vipctl "
+        "does not manage; nothing from that set was restored: find out who wrote to the backup folder"
     ),
 }
 

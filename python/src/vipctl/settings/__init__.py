@@ -1,5 +1,6 @@
 """Desired state of each feature, parsed from module parameters with clear errors."""
 
+from vipctl.settings.backup_root import parse_backup_root
 from vipctl.settings.citrix import (
     DEFAULT_POLICY_NAME,
     CitrixLoopbackPolicy,
@@ -24,6 +25,7 @@ __all__ = [
     "SettingsError",
     "StatusQuery",
     "parse_adapter_cidr",
+    "parse_backup_root",
     "parse_citrix_loopback_policy",
     "parse_exe_name",
     "parse_exe_names",

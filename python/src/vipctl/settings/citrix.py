@@ -110,6 +110,20 @@ class CitrixLoopbackPolicy:
     filters: tuple[PolicyFilter, ...] | None = None
 
 
+def parse_node_name(field: str, value: object, default: str | None) -> str | None:
+    """A policy or filter name: it becomes one node name in a provider path, so it must be one
+    plain segment (PowerShell resolves '.' and '..' in provider paths, and Windows-style names
+    with leading or trailing spaces or dots are spelled more than one way)."""
+    name = get_name(field, value, default=default, forbidden=_NAME_FORBIDDEN)
+    if name is None:
+        return None
+    if name in (".", ".."):
+        raise SettingsError(field, value, "give a real name: '.' and '..' would address another policy node")
+    if name != name.strip(". "):
+        raise SettingsError(field, value, "remove the leading or trailing dots and spaces")
+    return name
+
+
 def parse_controller(value: object) -> str:
     controller = get_name("controller", value, default="localhost")
     if not _HOSTNAME.fullmatch(controller):
@@ -127,9 +141,8 @@ def parse_location(params: Mapping[str, object]) -> PolicyLocation:
     if scope == "site" and gpo is not None:
         raise SettingsError("gpo", gpo, "gpo applies only to scope ad_gpo: set scope: ad_gpo, or remove gpo")
     return PolicyLocation(
-        policy_name=get_name(
-            "policy_name", params.get("policy_name"), default=DEFAULT_POLICY_NAME, forbidden=_NAME_FORBIDDEN
-        ),
+        policy_name=parse_node_name("policy_name", params.get("policy_name"), DEFAULT_POLICY_NAME)
+        or DEFAULT_POLICY_NAME,
         scope=scope,
         gpo=gpo,
         controller=parse_controller(params.get("controller")),
@@ -142,7 +155,7 @@ def parse_filter(field: str, value: object) -> PolicyFilter:
     filter_type = get_choice(f"{field}.type", item.get("type"), FILTER_TYPES, None)
     if filter_type is None:
         raise SettingsError(f"{field}.type", None, f"give a filter type: one of {', '.join(FILTER_TYPES)}")
-    name = get_name(f"{field}.name", item.get("name"), default=None, forbidden=_NAME_FORBIDDEN)
+    name = parse_node_name(f"{field}.name", item.get("name"), None)
     if name is None:
         raise SettingsError(
             f"{field}.name", None, "give the filter a name (it is the filter's node in the policy)"

@@ -6,9 +6,16 @@ GET    /hosts/{name}/counters          front-door request counters
 GET    /hosts/{name}/faults            current front-door faults
 POST   /hosts/{name}/actions/{action}  logoff (body: {"session_ids": [...]}) | logon | reboot | policy_refresh
                                      | language_mode (body: {"mode": "ConstrainedLanguage" | "FullLanguage"})
+                                     | plant_file (body: {"path", "content"}: an ordinary user writes
+                                       the file, if the folders' ACLs let Users; 403 otherwise)
+                                     | grant_access (body: {"path", "sid", "rights"}: an admin widens
+                                       a folder's ACL, as icacls /grant does)
 POST   /hosts/{name}/faults            front-door faults and/or {"deny_registry_path": "HKLM\\..."},
                                      {"read_only_registry_path": "HKLM\\..."},
-                                     {"api_faults": {"<API>": "<kind>"}}
+                                     {"api_faults": {"<API>": "<kind>"}},
+                                     and/or {"malformed_reply": "truncated" | "not_json" | "huge" |
+                                     "wrong_version" | "noise_before" | null}: the executor runs,
+                                     then its reply is spoiled that way
 DELETE /hosts/{name}/faults            clear every fault of the host
 """
 
@@ -22,9 +29,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from vipctl.sim.loopback_bind import require_loopback
+from vipctl.sim.model.errors import AccessDenied
+from vipctl.sim.model.files import encode
 from vipctl.sim.server import SimServer
 
-_ACTIONS = ("logoff", "logon", "reboot", "policy_refresh", "language_mode")
+_ACTIONS = ("logoff", "logon", "reboot", "policy_refresh", "language_mode", "plant_file", "grant_access")
 
 
 class _ApiError(Exception):
@@ -131,6 +140,8 @@ class AdminApi:
         if method != "POST":
             raise _ApiError(405, "faults takes GET, POST or DELETE")
         front = dict(body)
+        if "malformed_reply" in front:
+            host.set_reply_fault(front.pop("malformed_reply"))
         denied = front.pop("deny_registry_path", None)
         if denied is not None:
             if not isinstance(denied, str) or not denied:
@@ -168,6 +179,20 @@ class AdminApi:
             if not isinstance(mode, str):
                 raise ValueError('language_mode needs {"mode": "ConstrainedLanguage" | "FullLanguage"}')
             host.set_language_mode(mode)
+        elif action == "plant_file":
+            path, content = body.get("path"), body.get("content")
+            if not isinstance(path, str) or not path or not isinstance(content, str):
+                raise ValueError("plant_file needs a string path and a string content")
+            try:
+                # .reg text is stored as reg.exe writes it (UTF-16LE with a BOM), like vector files.
+                host.plant_file(path, encode(path, content))
+            except AccessDenied as exc:
+                raise _ApiError(403, exc.message) from exc
+        elif action == "grant_access":
+            path, sid, rights = body.get("path"), body.get("sid"), body.get("rights")
+            if not all(isinstance(v, str) and v for v in (path, sid, rights)):
+                raise ValueError("grant_access needs string path, sid and rights")
+            host.grant_folder_access(str(path), str(sid), str(rights))
         else:
             host.policy_refresh()
         return {"ok": True, "action": action}

@@ -48,3 +48,10 @@ class AdminClient:
 
     def clear_faults(self, host: str) -> dict[str, Any]:
         return dict(self._call("DELETE", f"/hosts/{quote(host)}/faults"))
+
+    def plant_file(self, host: str, path: str, content: str) -> dict[str, Any]:
+        """An ordinary user writes `path` on the host; RuntimeError (403) where the ACL forbids it."""
+        return self.action(host, "plant_file", path=path, content=content)
+
+    def grant_access(self, host: str, path: str, sid: str, rights: str = "modify") -> dict[str, Any]:
+        return self.action(host, "grant_access", path=path, sid=sid, rights=rights)

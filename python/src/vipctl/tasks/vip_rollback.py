@@ -24,9 +24,10 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from vipctl import registry_map, restart
+from vipctl.executor.errors import BACKUP_TAMPERED, ERROR_KIND_FIXES
 from vipctl.request_builders import BACKUP_STAMP_FORMAT, new_request
 from vipctl.restart import pending_restart
-from vipctl.settings import SettingsError
+from vipctl.settings import SettingsError, parse_backup_root
 from vipctl.settings.fields import unsafe_text_fix
 from vipctl.tasks.common import Response, Runner, TaskResult, failed_result, utc_now
 
@@ -35,6 +36,8 @@ LIST: Final = "list"
 STAMP_FORMAT: Final = BACKUP_STAMP_FORMAT
 MARKER_KEY_PREFIX: Final = "HKLM\\SOFTWARE\\vipctl.rolled-back."
 MARKER_VALUE: Final = "RestoredSet"
+# What a registry_restore may write or delete: the table in vipctl.registry_map, sent as data.
+MANAGED_KEYS: Final = [k.to_protocol() for k in registry_map.MANAGED_KEYS]
 TSVIP_BACKUP: Final = "tsvip.json"
 # Set folders are named `<UTC stamp>-<module>` (request_builders.backup_dir_for).
 # Stamps carry microseconds; whole-second stamps (an earlier spelling) are still recognised.
@@ -57,6 +60,9 @@ class BackupSet:
     stamp: str
     module: str
     files: tuple[str, ...]
+    # The host checked the set against its manifest (every file named, every SHA-256 equal).
+    verified: bool = False
+    problem: str | None = None
 
     def restore_ops(self) -> list[dict[str, Any]]:
         return [op for op in (restore_op(self.dir, f) for f in self.files) if op is not None]
@@ -84,7 +90,7 @@ def restore_op(directory: str, name: str) -> dict[str, Any] | None:
     path = f"{directory}\\{name}"
     lower = name.lower()
     if lower.endswith(".reg"):
-        return {"op": "registry_restore", "file": path}
+        return {"op": "registry_restore", "file": path, "managed_keys": MANAGED_KEYS}
     if lower.startswith("citrix_policy_") and lower.endswith(".json"):
         return {"op": "citrix_policy_restore", "file": path}
     if lower == TSVIP_BACKUP:
@@ -119,10 +125,24 @@ def parse_listing(data: Mapping[str, Any]) -> Listing:
         if match is None:
             continue  # not a folder a vipctl module made
         files = tuple(str(f) for f in entry.get("files") or [])
+        verified = entry.get("verified") is True
+        problem = entry.get("problem")
         if match.group(2) == MODULE:
-            listing.restored.update(s for s in map(_restored_by_marker, files) if s)
+            # Only markers the host vouches for count: a planted one must not hide a set.
+            if verified:
+                listing.restored.update(s for s in map(_restored_by_marker, files) if s)
             continue
-        listing.sets.append(BackupSet(directory, name, match.group(1), match.group(2), files))
+        listing.sets.append(
+            BackupSet(
+                directory,
+                name,
+                match.group(1),
+                match.group(2),
+                files,
+                verified,
+                None if problem is None else str(problem),
+            )
+        )
     return listing
 
 
@@ -147,9 +167,7 @@ def parse_since(value: Any) -> str | None:
 
 
 def parse_selection(params: Mapping[str, Any]) -> Selection:
-    root = str(params.get("backup_root") or registry_map.DEFAULT_BACKUP_ROOT).rstrip("\\")
-    if not root.startswith("\\\\") and not re.match(r"^[A-Za-z]:\\", root):
-        raise SettingsError("backup_root", root, "give an absolute Windows path such as C:\\ProgramData\\x")
+    root = parse_backup_root(params.get("backup_root"))
     raw_names = params.get("sets") or []
     if isinstance(raw_names, str) or not isinstance(raw_names, Sequence):
         raise SettingsError("sets", raw_names, "give a list of backup set folder names")
@@ -204,11 +222,13 @@ def restore_request(chosen: Sequence[BackupSet], backup_dir: str) -> dict[str, A
                 "values": [marker],
             }
         )
+        marker_key_only = {"key": marker_key(backup_set.name), "floor": marker_key(backup_set.name)}
         ops.append(
             {
                 "op": "registry_restore",
                 "id": f"unmark_{index}",
                 "file": marker_backup_file(backup_dir, backup_set.name),
+                "managed_keys": [marker_key_only],
             }
         )
     needing = [s.name for s in chosen if s.module in _REBOOT_MODULES]
@@ -294,6 +314,21 @@ def _result(
     )
 
 
+def _untrusted_result(untrusted: Sequence[BackupSet], chosen: Sequence[BackupSet]) -> TaskResult:
+    """Refuse the whole restore: a set the host cannot vouch for may hold planted files."""
+    first = untrusted[0]
+    problem = first.problem or "the host did not vouch for it"
+    return TaskResult(
+        failed=True,
+        msg=(f"{BACKUP_TAMPERED}: backup set {first.name}: {problem} ({ERROR_KIND_FIXES[BACKUP_TAMPERED]})"),
+        data={
+            "sets": [s.to_dict() for s in chosen],
+            "error": {"op": LIST, "kind": BACKUP_TAMPERED, "message": problem},
+            "untrusted_sets": [{"name": s.name, "problem": s.problem} for s in untrusted],
+        },
+    )
+
+
 def run_vip_rollback(
     params: Mapping[str, Any], *, check: bool, runner: Runner, now: datetime | None = None
 ) -> TaskResult:
@@ -320,6 +355,9 @@ def run_vip_rollback(
             msg=f"sets: no backup set {', '.join(missing)} under {selection.backup_root}; there: {known}",
             data={"sets": [s.to_dict() for s in listing.sets]},
         )
+    untrusted = [s for s in chosen if not s.verified]
+    if untrusted:
+        return _untrusted_result(untrusted, chosen)
     if check or not chosen:
         return _result(chosen, done, check=check, backups=[])
     stamp = utc_now(now).astimezone(UTC).strftime(STAMP_FORMAT)

@@ -87,7 +87,9 @@ def canned_response(request: dict[str, Any]) -> dict[str, Any]:
             ]
             data = {"path": op["path"], "changes": changes, "backup": None}
         elif op["op"] == "backup_list":
-            data = {"sets": [{"dir": f"{op['root']}\\{CANNED_SET}", "files": [CANNED_BACKUP]}]}
+            # The host vouches for the set: it matches its manifest (docs/executor-protocol.md).
+            canned = {"dir": f"{op['root']}\\{CANNED_SET}", "files": [CANNED_BACKUP], "verified": True}
+            data = {"sets": [{**canned, "problem": None}]}
         elif op["op"] == "registry_restore":
             changed = True
             data = {"file": op["file"], "key": "HKLM\\SOFTWARE\\x"}

@@ -141,7 +141,7 @@ function Invoke-Reg([string[]]$Arguments) {
 }
 
 function Get-BackupFile([string]$Name) {
-    [void][System.IO.Directory]::CreateDirectory($script:BackupDir)
+    Initialize-BackupSet
     return [System.IO.Path]::Combine($script:BackupDir, $Name)
 }
 
@@ -373,8 +373,14 @@ function Invoke-RegistryRenameKey($Op) {
 
 function Invoke-RegistryRestore($Op) {
     $file = Get-RequiredString $Op 'file'
+    $managed = Get-ManagedKeys $Op
     if (-not [System.IO.File]::Exists($file)) {
         Stop-Op 'not_found' "backup file not found: $file"
+    }
+    Assert-BackupFileIntact $file
+    $problem = Get-RegFileProblem $file $managed
+    if ($null -ne $problem) {
+        Stop-Op 'backup_tampered' "refusing to restore ${file}: $problem"
     }
     $header = $null
     foreach ($line in [System.IO.File]::ReadAllLines($file)) {
@@ -441,6 +447,8 @@ function Invoke-BackupList($Op) {
     $root = Get-RequiredString $Op 'root'
     $sets = New-Object System.Collections.Generic.List[object]
     if ([System.IO.Directory]::Exists($root)) {
+        # Files below a root others can write may be planted: nothing there is listed as a set.
+        Assert-BackupRootSecure $root
         # Set folders are named by UTC time stamp first, so name order is time order. Names compare
         # case-insensitively (lower-cased, ordinal), as vipctl.sim.twin does.
         $dirs = @([System.IO.Directory]::GetDirectories($root))
@@ -449,7 +457,7 @@ function Invoke-BackupList($Op) {
         foreach ($dir in $dirs) {
             $names = @([System.IO.Directory]::GetFiles($dir) | ForEach-Object { [System.IO.Path]::GetFileName($_) })
             $files = Get-SortedByKey $names @($names | ForEach-Object { $_.ToLowerInvariant() })
-            $sets.Add([ordered]@{ dir = [string]$dir; files = $files })
+            $sets.Add((New-BackupSetListing ([string]$dir) $files))
         }
     }
     return @{ changed = $false; data = [ordered]@{ sets = $sets.ToArray() } }

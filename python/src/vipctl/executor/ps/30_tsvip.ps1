@@ -223,6 +223,7 @@ function Invoke-TsVipRestore($Op) {
     if (-not [System.IO.File]::Exists($file)) {
         Stop-Op 'not_found' "backup file not found: $file"
     }
+    Assert-BackupFileIntact $file
     try {
         $saved = [System.IO.File]::ReadAllText($file) | ConvertFrom-Json
     }

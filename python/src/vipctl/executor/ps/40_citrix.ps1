@@ -74,7 +74,7 @@ function Assert-DomainGpo([string]$Gpo) {
 }
 
 function Get-CitrixAddress($Op) {
-    $name = Get-RequiredString $Op 'name'
+    $name = Assert-PathSegment (Get-Field $Op 'name') 'name'
     $scope = Get-Field $Op 'scope'
     if ($scope -ne 'site' -and $scope -ne 'ad_gpo') {
         Stop-Op 'bad_request' "argument 'scope' must be site or ad_gpo"
@@ -260,6 +260,9 @@ function Assert-CitrixPolicySpec($Wanted) {
             if (-not (Test-IsObject $filter) -or -not ((Get-Field $filter 'type') -is [string]) -or -not ((Get-Field $filter 'name') -is [string])) {
                 Stop-Op 'bad_request' "policy.filters entries need a string 'type' and 'name'"
             }
+            # Filter types and names become provider path segments (45_provider_paths.ps1).
+            $null = Assert-PathSegment (Get-Field $filter 'type') 'filters.type'
+            $null = Assert-PathSegment (Get-Field $filter 'name') 'filters.name'
             foreach ($field in (Get-FieldNames $filter)) {
                 if (@('type', 'name', 'value', 'enabled', 'mode') -notcontains $field) {
                     Stop-Op 'bad_request' "policy.filters entries have an unknown field '$field'"
@@ -451,9 +454,7 @@ function New-ProviderItem([string]$Parent, [string]$Name) {
 
 function Remove-CitrixPolicy([string]$Drive, [string]$Name) {
     foreach ($node in @('Computer', 'User')) {
-        if (Test-Path -LiteralPath "$Drive\$node\$Name") {
-            Remove-Item -LiteralPath "$Drive\$node\$Name" -Recurse
-        }
+        Remove-ProviderNode "$Drive\$node" $Name 'name'
     }
 }
 
@@ -531,6 +532,7 @@ function Invoke-CitrixPolicyRestore($Op) {
     if (-not [System.IO.File]::Exists($file)) {
         Stop-Op 'not_found' "backup file not found: $file"
     }
+    Assert-BackupFileIntact $file
     $saved = [System.IO.File]::ReadAllText($file) | ConvertFrom-Json
     if (-not (Test-IsObject $saved)) {
         Stop-Op 'bad_request' "not a vipctl Citrix policy backup: $file"
@@ -575,8 +577,8 @@ function Restore-CitrixPolicy([string]$Drive, [string]$Name, $Saved) {
             $savedFilters = @()
         }
         foreach ($filter in $savedFilters) {
-            $type = [string](Get-Field $filter 'type')
-            $filterName = [string](Get-Field $filter 'name')
+            $type = Assert-PathSegment (Get-Field $filter 'type') 'filters.type'
+            $filterName = Assert-PathSegment (Get-Field $filter 'name') 'filters.name'
             New-ProviderItem "$path\Filters\$type" $filterName
             Set-ItemProperty -LiteralPath "$path\Filters\$type\$filterName" -Name 'FilterValue' -Value ([string](Get-Field $filter 'value'))
             Set-ItemProperty -LiteralPath "$path\Filters\$type\$filterName" -Name 'Enabled' -Value ([bool](Get-Field $filter 'enabled'))

@@ -185,6 +185,14 @@ function Invoke-Request([string]$Encoded) {
             continue
         }
         $result = Invoke-Op $op $byId
+        try {
+            Save-BackupManifest
+        }
+        catch {
+            # A set without a true manifest would be refused at restore: say so now.
+            $result.ok = $false
+            $result.error = [ordered]@{ kind = 'failed'; message = "could not write the backup manifest: $(Get-ErrorMessage $_.Exception)" }
+        }
         $results.Add($result)
         if ($result.Contains('id') -and $result.id -is [string]) {
             $byId[$result.id] = $result

@@ -58,6 +58,14 @@ class ConstrainedLanguage(ModelError):
     kind = "constrained_language"
 
 
+class InsecureBackupRoot(ModelError):
+    kind = "insecure_backup_root"
+
+
+class BackupTampered(ModelError):
+    kind = "backup_tampered"
+
+
 BY_KIND: dict[str, type[ModelError]] = {
     cls.kind: cls
     for cls in (
@@ -68,5 +76,7 @@ BY_KIND: dict[str, type[ModelError]] = {
         Failed,
         DelegationRequired,
         ConstrainedLanguage,
+        InsecureBackupRoot,
+        BackupTampered,
     )
 }

@@ -15,8 +15,8 @@ from vipctl import executor, registry_map
 from vipctl.sim.errors import ScriptRejected
 from vipctl.sim.model.binds import BindEnv, BindTable
 from vipctl.sim.model.citrix import CitrixPolicy, CitrixPolicyStore, cache_on_vda
-from vipctl.sim.model.errors import BY_KIND, ModelError
-from vipctl.sim.model.files import FileStore
+from vipctl.sim.model.errors import BY_KIND, AccessDenied, ModelError
+from vipctl.sim.model.files import ORDINARY_USER, FileStore, parent_of
 from vipctl.sim.model.hostspec import RDSH_ROLE, HostSpec
 from vipctl.sim.model.network import LeasePool
 from vipctl.sim.model.os_images import get_image
@@ -88,6 +88,8 @@ class SimHost:
         self._down_until = 0.0
         self._logged_off: list[Session] = []
         self._next_pid = 1000
+        self.executor_runs = 0  # requests the executor ran, so tests can prove nothing was resent
+        self.reply_fault: str | None = None  # one of REPLY_FAULTS: how the executor's reply is spoiled
         self._next_session = 1
         self._next_station = 1
         self._install_image()
@@ -243,8 +245,10 @@ class SimHost:
         from vipctl.sim.twin.dispatch import run_request
 
         with self._lock:
-            response: tuple[str, int] = run_request(self, request_json, delegated)
-            return response
+            self.executor_runs += 1
+            out, code = run_request(self, request_json, delegated)
+            # The ops ran (and wrote) before the reply is spoiled: a client must never resend.
+            return mangle_reply(self.reply_fault, out), code
 
     def logoff_sessions(self, session_ids: list[int] | None = None) -> list[int]:
         with self._lock:
@@ -338,10 +342,46 @@ class SimHost:
         with self._lock:
             self.language_mode = mode
 
+    def plant_file(self, path: str, data: bytes, user_sid: str = ORDINARY_USER) -> None:
+        """An ordinary (non-admin) user writes `path`, creating missing folders as they go.
+
+        Allowed only where the folders' ACLs let Users create files and folders, as NTFS decides;
+        otherwise AccessDenied, and nothing is written."""
+        with self._lock:
+            folder = parent_of(path)
+            if folder is None:
+                raise AccessDenied(f"Access to the path '{path}' is denied.")
+            missing: list[str] = []
+            while not self.files.is_dir(folder):
+                missing.append(folder)
+                above = parent_of(folder)
+                if above is None:
+                    raise AccessDenied(f"Access to the path '{path}' is denied.")
+                folder = above
+            for new_folder in reversed(missing):
+                if not self.files.may_create(parent_of(new_folder) or new_folder, user_sid):
+                    raise AccessDenied(f"Access to the path '{new_folder}' is denied.")
+                self.files.make_dir(new_folder, user_sid)
+            if not self.files.may_create(parent_of(path) or path, user_sid):
+                raise AccessDenied(f"Access to the path '{path}' is denied.")
+            self.files.write(path, data)
+
+    def grant_folder_access(self, path: str, sid: str, rights: str) -> None:
+        """An administrator widens a folder's ACL (`icacls <path> /grant <sid>:(OI)(CI)<rights>`)."""
+        with self._lock:
+            self.files.grant(path, sid, rights)
+
+    def set_reply_fault(self, fault: str | None) -> None:
+        if fault is not None and fault not in REPLY_FAULTS:
+            raise ValueError(f"malformed_reply must be one of {', '.join(REPLY_FAULTS)} or null")
+        with self._lock:
+            self.reply_fault = fault
+
     def clear_faults(self) -> None:
         with self._lock:
             self.registry.clear_denials()
             self.api_faults.clear()
+            self.reply_fault = None
 
     # -- facts ------------------------------------------------------------------------------------
     def pending_reboot(self) -> bool:
@@ -398,6 +438,7 @@ class SimHost:
                 "up": self.is_up(),
                 "boot_count": self.boot_count,
                 "booted_at": self.booted_at.isoformat(),
+                "executor_runs": self.executor_runs,
                 "pending_reboot": self.pending_reboot(),
                 "os": {
                     "image": self.image.key,
@@ -443,7 +484,29 @@ class SimHost:
                     "api_faults": dict(self.api_faults),
                 },
                 "language_mode": self.language_mode,
+                "folder_acls": self.files.acls_json(),
             }
+
+
+# How a reply can arrive spoiled, each after the request really ran on the host: cut off half-way,
+# not JSON at all, far larger than any real reply, from another protocol version, or with other
+# output (a profile's or a module's chatter) before the JSON.
+REPLY_FAULTS = ("truncated", "not_json", "huge", "wrong_version", "noise_before")
+HUGE_REPLY_BYTES = 8 * 1024 * 1024
+
+
+def mangle_reply(fault: str | None, out: str) -> str:
+    if fault is None:
+        return out
+    if fault == "truncated":
+        return out[: len(out) // 2]
+    if fault == "not_json":
+        return "Access is denied.\r\nAt line:1 char:1\r\n+ vipctl\r\n"
+    if fault == "huge":
+        return "A" * HUGE_REPLY_BYTES
+    if fault == "wrong_version":
+        return out.replace('{"v":1,', '{"v":2,', 1)
+    return "WARNING: the profile of this user printed a line\r\n" + out
 
 
 def _names(value: RegValue | None) -> frozenset[str]:

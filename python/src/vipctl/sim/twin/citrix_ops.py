@@ -7,9 +7,11 @@ from typing import Any
 
 from vipctl.sim.model.citrix import CitrixPolicy, CitrixPolicyStore
 from vipctl.sim.model.errors import BadArgument, DelegationRequired, Failed, NotAvailable, NotFound
+from vipctl.sim.twin import backup_store
 from vipctl.sim.twin.args import require_str
 from vipctl.sim.twin.context import OpContext, Outcome
 from vipctl.sim.twin.fields import canonical, folded
+from vipctl.sim.twin.provider_paths import check_filters, check_segment
 
 SNAPIN = "Citrix.Common.GroupPolicy"
 SETTING_FIELDS = ("State", "Values", "Value")
@@ -47,7 +49,7 @@ def _reach_gpo(ctx: OpContext, store: CitrixPolicyStore, scope: str, gpo: str | 
 
 
 def _addressing(args: dict[str, Any]) -> tuple[str, str | None, str]:
-    name = require_str(args, "name")
+    name = check_segment(args.get("name"), "name")
     scope = args.get("scope")
     gpo = args.get("gpo")
     if scope not in ("site", "ad_gpo"):
@@ -96,6 +98,8 @@ def op_citrix_policy_set(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     _reach_gpo(ctx, store, scope, gpo)
     state = args.get("state", "present")
     spec = _policy_spec(args.get("policy"))
+    if state == "present":
+        check_filters(spec)
     changes = store.plan_set(scope, gpo, name, state, spec)
     backup = None
     if changes and ctx.writing:
@@ -118,6 +122,7 @@ def op_citrix_policy_restore(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     content = ctx.host.files.read(file)
     if content is None:
         raise NotFound(f"Cannot find path '{file}' because it does not exist.")
+    backup_store.verify_backup_file(ctx.host.files, file)
     try:
         saved = json.loads(content.decode("utf-8-sig"))
         name, scope, gpo = saved["name"], saved.get("scope", "site"), saved.get("gpo")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from vipctl.sim.model.regfile import deletion_text, encode_reg_file, export_bytes
 from vipctl.sim.model.registry import display_path
+from vipctl.sim.twin import backup_store
 
 if TYPE_CHECKING:
     from vipctl.sim.model.host import SimHost
@@ -36,6 +37,7 @@ class OpContext:
     backups: list[str] = field(default_factory=list)
     _backed_up: dict[str, str] = field(default_factory=dict)
     _tsvip_saved: dict[str, Any] = field(default_factory=dict)
+    _set_ready: bool = False
 
     @property
     def writing(self) -> bool:
@@ -56,6 +58,7 @@ class OpContext:
             content = export_bytes(self.host.registry, path)
         else:
             content = encode_reg_file(deletion_text(self._topmost_missing(parts)))
+        self._prepare_set()
         self.host.files.write(file, content)
         return self._remember(path.lower(), file)
 
@@ -76,6 +79,7 @@ class OpContext:
         file = self.backup_dir.rstrip("\\") + "\\" + _UNSAFE_FILE_CHARS.sub("_", file_stem) + ".json"
         if file.lower() in self._backed_up:
             return self._backed_up[file.lower()]
+        self._prepare_set()
         self.host.files.write(file, _backup_text(content))
         return self._remember(file.lower(), file)
 
@@ -87,6 +91,7 @@ class OpContext:
         if self.check or self.backup_dir is None:
             return None
         file = self.backup_dir.rstrip("\\") + "\\tsvip.json"
+        self._prepare_set()
         if file.lower() not in self._backed_up:
             self._tsvip_saved = {}
             self._remember(file.lower(), file)
@@ -95,6 +100,19 @@ class OpContext:
         content = {"properties": self._tsvip_saved}
         self.host.files.write(file, _backup_text(content))
         return file
+
+    def _prepare_set(self) -> None:
+        """Before the first backup file of the request: the root exists with its safe ACL (created
+        so, or checked), else InsecureBackupRoot and nothing is written."""
+        if self._set_ready or self.backup_dir is None:
+            return
+        backup_store.ensure_root(self.host.files, backup_store.root_of(self.backup_dir))
+        self._set_ready = True
+
+    def save_manifest(self) -> None:
+        """After each op: the set's manifest names every file saved so far with its SHA-256."""
+        if self.backups and self.backup_dir is not None:
+            backup_store.write_manifest(self.host.files, self.backup_dir, self.backups)
 
     def _remember(self, identity: str, file: str) -> str:
         self._backed_up[identity] = file

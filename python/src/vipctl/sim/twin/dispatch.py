@@ -112,6 +112,7 @@ def run_request(host: SimHost, request_json: str, delegated: bool = False) -> tu
             )
             continue
         result = _run_one(ctx, op, head, earlier)
+        ctx.save_manifest()
         results.append(result)
         if isinstance(op.get("id"), str):
             earlier[op["id"].lower()] = result

@@ -5,10 +5,11 @@ from __future__ import annotations
 import ntpath
 from typing import Any
 
-from vipctl.sim.model.errors import BadArgument, Conflict, NotFound
+from vipctl.sim.model.errors import BackupTampered, BadArgument, Conflict, NotFound
 from vipctl.sim.model.regfile import decode_reg_file, import_text
 from vipctl.sim.model.registry import display_path, split_path
 from vipctl.sim.model.regvalue import RegValue
+from vipctl.sim.twin import backup_store
 from vipctl.sim.twin.args import optional_str_list, registry_path, require_str
 from vipctl.sim.twin.context import OpContext, Outcome
 from vipctl.sim.twin.fields import folded
@@ -112,10 +113,16 @@ def op_registry_rename_key(ctx: OpContext, args: dict[str, Any]) -> Outcome:
 
 def op_registry_restore(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     file = require_str(args, "file")
+    managed = backup_store.parse_managed_keys(args.get("managed_keys"))
     content = ctx.host.files.read(file)
     if content is None:
         raise NotFound(f"Cannot find path '{file}' because it does not exist.")
+    backup_store.verify_backup_file(ctx.host.files, file)
     text = decode_reg_file(content)
+    # reg import applies every section, whatever key it names: each one is checked first.
+    problem = backup_store.reg_file_problem(text, managed)
+    if problem is not None:
+        raise BackupTampered(f"refusing to restore {file}: {problem}")
     scratch = ctx.host.registry.copy()
     sections = import_text(scratch, text)  # also validates the file before the real hive is touched
     if not sections:
@@ -131,15 +138,19 @@ def op_registry_restore(ctx: OpContext, args: dict[str, Any]) -> Outcome:
 
 def op_backup_list(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     root = require_str(args, "root")
+    if ctx.host.files.is_dir(root):
+        # Files below a root others can write may be planted: nothing there is listed as a set.
+        backup_store.assert_root_secure(ctx.host.files, root)
     children = ctx.host.files.children(root)
     # Backup folders are named by UTC time stamp, so name order is age order.
     # Only the folders' own files, by name, as Directory.GetFiles lists them.
     ordered = sorted(children.items(), key=lambda kv: kv[0].lower(), reverse=True)
     sets = [
-        {
-            "dir": d,
-            "files": sorted((ntpath.basename(f) for f in files if ntpath.dirname(f) == d), key=str.lower),
-        }
+        backup_store.set_listing(
+            ctx.host.files,
+            d,
+            sorted((ntpath.basename(f) for f in files if ntpath.dirname(f) == d), key=str.lower),
+        )
         for d, files in ordered
     ]
     return False, {"sets": sets}

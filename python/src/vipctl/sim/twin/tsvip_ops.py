@@ -7,6 +7,7 @@ from typing import Any
 
 from vipctl.sim.model.errors import BadArgument, NotFound
 from vipctl.sim.model.tsvip import PROPERTIES, TsVip
+from vipctl.sim.twin import backup_store
 from vipctl.sim.twin.args import require_str
 from vipctl.sim.twin.context import OpContext, Outcome
 from vipctl.sim.twin.fields import canonical
@@ -69,6 +70,7 @@ def op_tsvip_restore(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     content = ctx.host.files.read(file)
     if content is None:
         raise NotFound(f"Cannot find path '{file}' because it does not exist.")
+    backup_store.verify_backup_file(ctx.host.files, file)
     try:
         saved = json.loads(content.decode("utf-8-sig"))
     except ValueError as exc:
