@@ -24,6 +24,7 @@ ERROR_KINDS: Final = frozenset(
         "not_found",
         "wrong_type",
         "access_denied",
+        "delegation_required",
         "policy_controlled",
         "not_available",
         "conflict",

@@ -54,8 +54,21 @@ HOST_FIELDS = frozenset(
     }
 )
 WINRM_FIELDS = frozenset(
-    {"username", "password", "http_port", "https_port", "allow_unencrypted", "basic", "ntlm"}
+    {
+        "username",
+        "password",
+        "http_port",
+        "https_port",
+        "allow_unencrypted",
+        "basic",
+        "ntlm",
+        "kerberos",
+        "credssp",
+        "cbt_hardening_level",
+        "spn_host",
+    }
 )
+CBT_LEVELS = ("none", "relaxed", "strict")
 
 
 @dataclass
@@ -201,7 +214,13 @@ def _host(
         allow_unencrypted=winrm.get("allow_unencrypted", bool, False),
         basic=winrm.get("basic", bool, True),
         ntlm=winrm.get("ntlm", bool, True),
+        kerberos=winrm.get("kerberos", bool, True),
+        credssp=winrm.get("credssp", bool, False),
+        cbt_hardening_level=winrm.get("cbt_hardening_level", str, "relaxed").lower(),
+        spn_host=winrm.get("spn_host", str, "").lower(),
     )
+    if endpoint.cbt_hardening_level not in CBT_LEVELS:
+        raise winrm.fail("cbt_hardening_level", f"must be one of {', '.join(CBT_LEVELS)}")
     octets = ipaddress.IPv4Address(address).packed
     mac = host.get("mac", str, "00:15:5D:" + ":".join(f"{b:02X}" for b in octets[1:]))
     ip = host.get("ip", str, required=True)

@@ -211,7 +211,11 @@ class SimHost:
         del self.sessions[session.id]
 
     # -- the API the front door and the admin API use ---------------------------------------------
-    def run_executor(self, script_text: str, request_json: str) -> tuple[str, int]:
+    def run_executor(
+        self, script_text: str, request_json: str, *, delegated: bool = False
+    ) -> tuple[str, int]:
+        """`delegated`: the WinRM logon holds credentials it can pass on (CredSSP, or a forwarded
+        Kerberos ticket), which the second hop to AD needs."""
         # Compared at call time: the shipped file is the reference, whatever it holds right now.
         if script_text != executor.script_text():
             lines = script_text.strip().splitlines()
@@ -219,7 +223,7 @@ class SimHost:
         from vipctl.sim.twin.dispatch import run_request
 
         with self._lock:
-            response: tuple[str, int] = run_request(self, request_json)
+            response: tuple[str, int] = run_request(self, request_json, delegated=delegated)
             return response
 
     def logoff_sessions(self, session_ids: list[int] | None = None) -> list[int]:

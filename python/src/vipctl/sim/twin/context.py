@@ -24,6 +24,9 @@ class OpContext:
     host: SimHost
     check: bool
     backup_dir: str | None
+    # The WinRM logon holds delegated credentials (CredSSP, or a forwarded Kerberos ticket): without
+    # them the session cannot reach AD (docs/windows-facts.md#a-second-hop-needs-delegated-credentials).
+    delegated: bool = False
     backups: list[str] = field(default_factory=list)
     _backed_up: dict[str, str] = field(default_factory=dict)
     _tsvip_saved: dict[str, Any] = field(default_factory=dict)
