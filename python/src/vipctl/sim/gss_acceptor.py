@@ -196,7 +196,7 @@ class SecurityConnection:
             if not self.policy.kerberos:
                 raise self._refuse("Kerberos is not enabled on this host")
             self._check_kerberos_target()
-            flags = int(context.context_attr)
+            flags = self._gss_flags()
             if (
                 self.policy.cbt_level == "strict"
                 and self.policy.tls_binding is not None
@@ -216,6 +216,11 @@ class SecurityConnection:
         if inner is not None and not hasattr(inner, "target_name"):
             inner = getattr(inner, "_context", None)  # GSSAPIProxy -> gssapi.SecurityContext
         return inner
+
+    def _gss_flags(self) -> int:
+        """The GSS ret_flags as a bit mask (pyspnego's own view drops the channel-bound flag)."""
+        flags = getattr(self._gss_context(), "actual_flags", None) or ()
+        return sum(int(flag) for flag in flags)
 
     def _check_kerberos_target(self) -> None:
         """The ticket must be for HTTP/<this host> or host/<this host>."""
@@ -249,4 +254,4 @@ class SecurityConnection:
         if self._context is None:
             raise AuthFailed("no security context to seal with")
         result = self._context.wrap_winrm(message)
-        return struct.pack("<I", len(result.header)) + result.header + result.data
+        return struct.pack("<I", len(result.header)) + bytes(result.header) + bytes(result.data)
