@@ -189,9 +189,10 @@ class SecurityConnection:
         mechanism = self._mechanism()
         context = self._context
         if mechanism == "credssp":
-            credential = context.client_credential
-            principal = f"{getattr(credential, 'domain_name', '') or ''}\\{credential.username}"
-            return self._allowed(Logon(_short_user(principal), "credssp", delegated=True))
+            # The inner logon names the user; the TSCredentials it delegated are what the second
+            # hop uses (pyspnego keeps them as `_ts_credential`).
+            delegated = getattr(context, "_ts_credential", None) is not None
+            return self._allowed(Logon(_short_user(context.client_principal or ""), "credssp", delegated))
         if mechanism == "kerberos":
             if not self.policy.kerberos:
                 raise self._refuse("Kerberos is not enabled on this host")
