@@ -11,7 +11,13 @@ hosts:
           vip_pool: {start: 10.0.1.10, size: 16}, citrix_vda: {version: ..., controllers: [ddc01]},
           users: [{name: alice, apps: [crm]}, {name: ops, admin: true}]}
 ```
-Each host listens on its own loopback address; see the embedded `farms/default.yml`."""
+Each host listens on its own loopback address; see the embedded `farms/default.yml`.
+
+Per-host authentication lives under `winrm` (defaults as Windows ships them, except Basic):
+`basic`, `ntlm`, `kerberos` (needs `HTTP/<spn_host>` in the keytab named by `KRB5_KTNAME`),
+`credssp`, `allow_unencrypted`, `cbt_hardening_level` (none/relaxed/strict) and `spn_host`, e.g.
+`winrm: {ntlm: false, basic: false, spn_host: vda01.corp.test, cbt_hardening_level: strict}` for a
+Kerberos-only host."""
 
 from __future__ import annotations
 
