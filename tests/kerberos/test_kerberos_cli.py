@@ -22,6 +22,7 @@ MATRIX = [
     ("winrm", "kerberos", "https"),
     ("winrm", "credssp", "https"),
     ("winrm", "ntlm", "http"),
+    ("winrm", "ntlm", "https"),
     ("winrm", "basic", "https"),
     ("psrp", "kerberos", "http"),
     ("psrp", "kerberos", "https"),
@@ -29,6 +30,7 @@ MATRIX = [
     ("psrp", "negotiate", "https"),
     ("psrp", "credssp", "https"),
     ("psrp", "ntlm", "http"),
+    ("psrp", "ntlm", "https"),
     ("psrp", "basic", "https"),
 ]
 
