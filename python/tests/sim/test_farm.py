@@ -137,7 +137,8 @@ def test_bad_farm_files_name_host_and_field(
 
 
 def test_per_host_auth_methods_are_read(tmp_path: Path) -> None:
-    winrm = {"ntlm": False, "basic": False, "credssp": True, "cbt_hardening_level": "Strict", "spn_host": "H1.X"}
+    winrm = {"ntlm": False, "basic": False, "credssp": True, "cbt_hardening_level": "Strict"}
+    winrm["spn_host"] = "H1.X"
     host = load_farm(write(tmp_path, minimal(winrm=winrm))).hosts["h1"].winrm
     assert (host.ntlm, host.basic, host.kerberos, host.credssp) == (False, False, True, True)
     assert (host.cbt_hardening_level, host.spn_host) == ("strict", "h1.x")
