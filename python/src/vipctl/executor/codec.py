@@ -24,13 +24,13 @@ ERROR_KINDS: Final = frozenset(
         "not_found",
         "wrong_type",
         "access_denied",
-        "delegation_required",
         "policy_controlled",
         "not_available",
         "conflict",
         "precondition_failed",
         "failed",
         "skipped",
+        "delegation_required",
     }
 )
 

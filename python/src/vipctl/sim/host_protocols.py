@@ -30,7 +30,7 @@ class SimHostLike(Protocol):
     winrm: WinRMEndpointLike
 
     def run_executor(
-        self, script_text: str, request_json: str, *, delegated: bool = False
+        self, script_text: str, request_json: str, delegated: bool = False
     ) -> tuple[str, int]: ...
 
     def snapshot(self) -> dict[str, Any]: ...

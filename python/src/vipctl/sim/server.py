@@ -56,7 +56,7 @@ class _LogonBackend:
 
     def run_executor(self, script_text: str, request_json: str) -> tuple[str, int]:
         delegated = self.logon is not None and self.logon.delegated
-        return self.host.run_executor(script_text, request_json, delegated=delegated)
+        return self.host.run_executor(script_text, request_json, delegated)
 
 
 def _shell_factory(host: SimHostLike) -> Any:

@@ -42,11 +42,11 @@ class Conflict(ModelError):
     kind = "conflict"
 
 
-class DelegationRequired(ModelError):
-    """The WinRM logon has no credentials to pass on to AD (no CredSSP, no forwarded ticket)."""
-
-    kind = "delegation_required"
-
-
 class Failed(ModelError):
     kind = "failed"
+
+
+class DelegationRequired(ModelError):
+    """A write to an AD GPO from a WinRM session without delegated credentials (the second hop)."""
+
+    kind = "delegation_required"

@@ -211,11 +211,8 @@ class SimHost:
         del self.sessions[session.id]
 
     # -- the API the front door and the admin API use ---------------------------------------------
-    def run_executor(
-        self, script_text: str, request_json: str, *, delegated: bool = False
-    ) -> tuple[str, int]:
-        """`delegated`: the WinRM logon holds credentials it can pass on (CredSSP, or a forwarded
-        Kerberos ticket), which the second hop to AD needs."""
+    def run_executor(self, script_text: str, request_json: str, delegated: bool = False) -> tuple[str, int]:
+        """Run one request; `delegated` says the connection carries delegated credentials."""
         # Compared at call time: the shipped file is the reference, whatever it holds right now.
         if script_text != executor.script_text():
             lines = script_text.strip().splitlines()
@@ -223,7 +220,7 @@ class SimHost:
         from vipctl.sim.twin.dispatch import run_request
 
         with self._lock:
-            response: tuple[str, int] = run_request(self, request_json, delegated=delegated)
+            response: tuple[str, int] = run_request(self, request_json, delegated)
             return response
 
     def logoff_sessions(self, session_ids: list[int] | None = None) -> list[int]:

@@ -24,8 +24,8 @@ class OpContext:
     host: SimHost
     check: bool
     backup_dir: str | None
-    # The WinRM logon holds delegated credentials (CredSSP, or a forwarded Kerberos ticket): without
-    # them the session cannot reach AD (docs/windows-facts.md#a-second-hop-needs-delegated-credentials).
+    # The connection carries delegated credentials (CredSSP, or a forwardable Kerberos ticket), so
+    # the executor can reach other machines such as a domain controller. The transport sets it.
     delegated: bool = False
     backups: list[str] = field(default_factory=list)
     _backed_up: dict[str, str] = field(default_factory=dict)

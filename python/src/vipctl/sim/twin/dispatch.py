@@ -69,7 +69,7 @@ def _request_problem(request: object) -> str | None:
     return None
 
 
-def run_request(host: SimHost, request_json: str, *, delegated: bool = False) -> tuple[str, int]:
+def run_request(host: SimHost, request_json: str, delegated: bool = False) -> tuple[str, int]:
     """(response JSON, exit code): 0 when the request was understood, 1 when it was malformed."""
     try:
         request = json.loads(request_json)
@@ -78,7 +78,7 @@ def run_request(host: SimHost, request_json: str, *, delegated: bool = False) ->
     problem = _request_problem(request)
     if problem is not None:
         return _malformed(problem)
-    ctx = OpContext(host, request.get("check", False), request.get("backup_dir"), delegated=delegated)
+    ctx = OpContext(host, request.get("check", False), request.get("backup_dir"), delegated)
     results: list[dict[str, Any]] = []
     earlier: dict[str, dict[str, Any]] = {}
     failed: tuple[int, object] | None = None
