@@ -5,17 +5,33 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.vipctl-stamp
-DEPS := requirements.txt requirements-dev.txt python/pyproject.toml
+DEPS := requirements.txt requirements-dev.txt requirements-kerberos.txt python/pyproject.toml
+# The Kerberos tests (tests/kerberos) run a real MIT realm: the KDC binaries, kinit, and the headers
+# the Python GSSAPI bindings build against. Installed when make runs as root with apt-get.
+KRB5_DEBS := krb5-kdc krb5-admin-server krb5-user libkrb5-dev
 
-.PHONY: venv test lint typecheck unit sanity demo clean
+.PHONY: venv test lint typecheck unit sanity demo clean krb5-system
 
 venv: $(STAMP)
 
-$(STAMP): $(DEPS)
+krb5-system:
+	@if [ -x /usr/sbin/krb5kdc ] && [ -x /usr/sbin/kdb5_util ] && command -v kinit >/dev/null \
+	    && command -v krb5-config >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing $(KRB5_DEBS) for the Kerberos tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(KRB5_DEBS)) >/dev/null \
+	    || echo "apt-get could not install $(KRB5_DEBS); the Kerberos tests will skip"; \
+	else \
+	  echo "not root with apt-get: $(KRB5_DEBS) not installed; the Kerberos tests will skip"; \
+	fi
+
+$(STAMP): $(DEPS) | krb5-system
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-kerberos.txt \
+	  || echo "requirements-kerberos.txt could not be installed (no libkrb5-dev?); the Kerberos tests will skip"
 	$(BIN)/pip install --quiet --no-deps -e python/
 	touch $(STAMP)
 
@@ -31,7 +47,7 @@ unit: $(STAMP)
 
 # The sanity run is a prerequisite, so pytest need not repeat it (test_ansible_sanity.py).
 test: export VIPCTL_SKIP_ANSIBLE_SANITY = 1
-test: lint typecheck sanity $(STAMP)
+test: krb5-system lint typecheck sanity $(STAMP)
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 # ansible-test sanity on a temporary ansible_collections/vipctl/farm copy (no Docker); the exit

@@ -37,7 +37,7 @@ def test_endpoint_brackets_ipv6_and_normalises_path() -> None:
     [
         ({"port": 0}, "port 0"),
         ({"scheme": "ftp"}, "scheme 'ftp'"),
-        ({"auth": "credssp"}, "auth 'credssp'"),
+        ({"auth": "certificate"}, "auth 'certificate'"),
         ({"read_timeout": 20.0, "operation_timeout": 20}, "read_timeout (20) must exceed operation_timeout"),
         ({"connection": "winrm", "auth": "negotiate"}, "ansible_winrm_transport"),
         ({"auth": "basic", "message_encryption": "always"}, "message_encryption 'always'"),
@@ -157,8 +157,36 @@ def test_psrp_host_user_and_tls_options() -> None:
 
 
 def test_psrp_rejects_auth_vipctl_does_not_drive() -> None:
-    with pytest.raises(ConnectionSettingsError, match="ansible_psrp_auth 'credssp' is not one of"):
-        from_vars(ansible_connection="psrp", ansible_psrp_auth="credssp")
+    with pytest.raises(ConnectionSettingsError, match="ansible_psrp_auth 'certificate' is not one of"):
+        from_vars(ansible_connection="psrp", ansible_psrp_auth="certificate")
+
+
+def test_credssp_and_the_kerberos_options_are_read_for_both_plugins() -> None:
+    psrp = from_vars(
+        ansible_connection="psrp",
+        ansible_psrp_auth="credssp",
+        ansible_psrp_negotiate_hostname_override="vda01.corp.example",
+        ansible_psrp_negotiate_delegate="yes",
+        ansible_psrp_negotiate_send_cbt=False,
+    )
+    assert (psrp.auth, psrp.spn_hostname, psrp.delegate, psrp.send_cbt) == (
+        "credssp",
+        "vda01.corp.example",
+        True,
+        False,
+    )
+    winrm = from_vars(
+        ansible_connection="winrm",
+        ansible_winrm_transport="credssp",
+        ansible_winrm_kerberos_hostname_override="vda01.corp.example",
+        ansible_winrm_kerberos_delegation=True,
+    )
+    assert (winrm.auth, winrm.spn_hostname, winrm.delegate, winrm.send_cbt) == (
+        "credssp",
+        "vda01.corp.example",
+        True,
+        True,
+    )
 
 
 def test_psrp_cert_validation_takes_booleans_too() -> None:
@@ -199,8 +227,8 @@ def test_winrm_transport_first_entry_wins(transport: Any, auth: str) -> None:
 
 
 def test_winrm_transport_unknown_is_refused() -> None:
-    with pytest.raises(ConnectionSettingsError, match="ansible_winrm_transport 'credssp'"):
-        from_vars(ansible_connection="winrm", ansible_winrm_transport="credssp")
+    with pytest.raises(ConnectionSettingsError, match="ansible_winrm_transport 'certificate'"):
+        from_vars(ansible_connection="winrm", ansible_winrm_transport="certificate")
 
 
 def test_winrm_port_5985_means_http_unless_scheme_given() -> None:

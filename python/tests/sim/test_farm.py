@@ -123,6 +123,8 @@ def minimal(**host: object) -> dict[str, object]:
         ({"citrix_vda": {"version": "1", "controllers": ["ghost"]}}, "citrix_vda.controllers", "not a host"),
         ({"vip_pool": {"start": "10.9.1.1", "size": "many"}}, "vip_pool.size", "must be int"),
         ({"registry": {r"HKLM\SOFTWARE\X": {"V": {"type": "REG_DWORD", "value": "x"}}}}, "value", "integer"),
+        ({"winrm": {"cbt_hardening_level": "loose"}}, "winrm.cbt_hardening_level", "relaxed"),
+        ({"winrm": {"kerberos": "yes"}}, "winrm.kerberos", "must be bool"),
     ],
 )
 def test_bad_farm_files_name_host_and_field(
@@ -133,6 +135,14 @@ def test_bad_farm_files_name_host_and_field(
     assert info.value.host == "h1"
     assert info.value.field is not None and info.value.field.endswith(field)
     assert fragment in str(info.value) and "'h1'" in str(info.value)
+
+
+def test_per_host_auth_methods_are_read(tmp_path: Path) -> None:
+    winrm = {"ntlm": False, "basic": False, "credssp": True, "cbt_hardening_level": "Strict"}
+    winrm["spn_host"] = "H1.X"
+    host = load_farm(write(tmp_path, minimal(winrm=winrm))).hosts["h1"].winrm
+    assert (host.ntlm, host.basic, host.kerberos, host.credssp) == (False, False, True, True)
+    assert (host.cbt_hardening_level, host.spn_host) == ("strict", "h1.x")
 
 
 def test_unreadable_and_invalid_yaml(tmp_path: Path) -> None:

@@ -52,7 +52,7 @@ def _context(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stdin: Te
         raise InventoryError(f"--limit {args.limit!r} selects no host")
     if args.forks < 1:
         raise InventoryError("--forks must be at least 1")
-    credentials = resolve_credentials(ask_pass=args.ask_pass)
+    credentials = resolve_credentials(ask_pass=args.ask_pass, auth=args.auth)
     redactor = Redactor([credentials.password])
     desired = load_desired_state(args.desired) if args.desired else None
     return Context(

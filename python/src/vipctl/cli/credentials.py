@@ -1,4 +1,4 @@
-"""Credentials: inventory, then VIPCTL_USER / VIPCTL_PASSWORD, then a prompt; and their redaction.
+"""Credentials: inventory, then VIPCTL_USER / VIPCTL_PASSWORD, then a prompt; `--auth`; redaction.
 
 Precedence follows what the admin did last: a typed password (`--ask-pass`) beats the
 environment, which beats the inventory. Every secret in use is registered with a `Redactor` so
@@ -25,6 +25,8 @@ PASSWORD_VARS: Final = (
     "ansible_winrm_password",
     "ansible_psrp_pass",
 )
+# `--auth`: one choice for both connection plugins (pywinrm has no `negotiate`; the settings say so).
+AUTH_CHOICES: Final = ("kerberos", "negotiate", "credssp", "ntlm", "basic")
 
 
 @dataclass(frozen=True)
@@ -33,9 +35,13 @@ class Credentials:
 
     user: str | None = None
     password: str | None = field(default=None, repr=False)
+    auth: str | None = None
 
     def apply(self, host_vars: Mapping[str, Any]) -> dict[str, Any]:
         values = dict(host_vars)
+        if self.auth is not None:
+            values["ansible_winrm_transport"] = self.auth
+            values["ansible_psrp_auth"] = self.auth
         if self.user is not None:
             for name in USER_VARS:
                 values.pop(name, None)
@@ -50,6 +56,7 @@ class Credentials:
 def resolve_credentials(
     *,
     ask_pass: bool,
+    auth: str | None = None,
     environ: Mapping[str, str] | None = None,
     prompt: Callable[[str], str] = getpass.getpass,
 ) -> Credentials:
@@ -59,7 +66,7 @@ def resolve_credentials(
     if ask_pass:
         # getpass reads from the terminal with echo off.
         password = prompt("WinRM password: ")
-    return Credentials(user=user, password=password)
+    return Credentials(user=user, password=password, auth=auth)
 
 
 class Redactor:

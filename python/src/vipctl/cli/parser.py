@@ -6,6 +6,7 @@ import argparse
 
 from vipctl.cli import exit_codes
 from vipctl.cli.commands.script import MODULES
+from vipctl.cli.credentials import AUTH_CHOICES
 
 HOST_COMMANDS = {
     "status": "read each host's settings and findings (vip_status)",
@@ -21,6 +22,12 @@ def _host_options(command: argparse.ArgumentParser, name: str) -> None:
     command.add_argument("-l", "--limit", help="hosts or groups: 'rdsh', 'vda01,vda02', 'citrix_vdas:!vda03'")
     command.add_argument("--forks", type=int, default=20, help="hosts worked on at once (default 20)")
     command.add_argument("--ask-pass", action="store_true", help="prompt for the WinRM password")
+    command.add_argument(
+        "--auth",
+        choices=AUTH_CHOICES,
+        help="authentication for every host, overriding ansible_winrm_transport / ansible_psrp_auth"
+        " (kerberos and negotiate use the ticket from kinit; negotiate needs the psrp connection)",
+    )
     command.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     command.add_argument("--report", metavar="FILE", help="also write a report: FILE.html or FILE.md")
     command.add_argument(

@@ -30,6 +30,9 @@ class Target:
         return not self.is_controller
 
 
+TICKET_AUTHS = ("kerberos", "negotiate")
+
+
 def build_targets(
     inventory: Inventory, hosts: list[str], credentials: Credentials, redactor: Redactor
 ) -> list[Target]:
@@ -39,11 +42,15 @@ def build_targets(
         host_vars = credentials.apply(inventory.hosts[name])
         redactor.add(*secrets_in(host_vars))
         settings = ConnectionSettings.from_ansible_vars(name, host_vars, default_connection="winrm")
-        if settings.username is None or settings.password is None:
+        # Kerberos and Negotiate may use the ticket from kinit instead of a password.
+        ticket_ok = settings.auth in TICKET_AUTHS
+        if settings.password is None and not ticket_ok:
             raise ConnectionSettingsError(
                 name,
                 "no user name or password; set ansible_user/ansible_password, VIPCTL_USER/VIPCTL_PASSWORD"
-                " or use --ask-pass",
+                " or use --ask-pass (or, for kerberos/negotiate, get a ticket with kinit)",
             )
+        if settings.username is None and not ticket_ok:
+            raise ConnectionSettingsError(name, "no user name; set ansible_user or VIPCTL_USER")
         targets.append(Target(name, tuple(inventory.groups_of(name)), settings))
     return targets

@@ -11,7 +11,13 @@ hosts:
           vip_pool: {start: 10.0.1.10, size: 16}, citrix_vda: {version: ..., controllers: [ddc01]},
           users: [{name: alice, apps: [crm]}, {name: ops, admin: true}]}
 ```
-Each host listens on its own loopback address; see the embedded `farms/default.yml`."""
+Each host listens on its own loopback address; see the embedded `farms/default.yml`.
+
+Per-host authentication lives under `winrm` (defaults as Windows ships them, except Basic):
+`basic`, `ntlm`, `kerberos` (needs `HTTP/<spn_host>` in the keytab named by `KRB5_KTNAME`),
+`credssp`, `allow_unencrypted`, `cbt_hardening_level` (none/relaxed/strict) and `spn_host`, e.g.
+`winrm: {ntlm: false, basic: false, spn_host: vda01.corp.test, cbt_hardening_level: strict}` for a
+Kerberos-only host."""
 
 from __future__ import annotations
 
@@ -57,8 +63,21 @@ HOST_FIELDS = frozenset(
     }
 )
 WINRM_FIELDS = frozenset(
-    {"username", "password", "http_port", "https_port", "allow_unencrypted", "basic", "ntlm"}
+    {
+        "username",
+        "password",
+        "http_port",
+        "https_port",
+        "allow_unencrypted",
+        "basic",
+        "ntlm",
+        "kerberos",
+        "credssp",
+        "cbt_hardening_level",
+        "spn_host",
+    }
 )
+CBT_LEVELS = ("none", "relaxed", "strict")
 
 
 @dataclass
@@ -211,7 +230,13 @@ def _host(
         allow_unencrypted=winrm.get("allow_unencrypted", bool, False),
         basic=winrm.get("basic", bool, True),
         ntlm=winrm.get("ntlm", bool, True),
+        kerberos=winrm.get("kerberos", bool, True),
+        credssp=winrm.get("credssp", bool, False),
+        cbt_hardening_level=winrm.get("cbt_hardening_level", str, "relaxed").lower(),
+        spn_host=winrm.get("spn_host", str, "").lower(),
     )
+    if endpoint.cbt_hardening_level not in CBT_LEVELS:
+        raise winrm.fail("cbt_hardening_level", f"must be one of {', '.join(CBT_LEVELS)}")
     octets = ipaddress.IPv4Address(address).packed
     mac = host.get("mac", str, "00:15:5D:" + ":".join(f"{b:02X}" for b in octets[1:]))
     ip = host.get("ip", str, required=True)

@@ -18,6 +18,10 @@ class WinRMEndpointLike(Protocol):
     allow_unencrypted: bool
     basic: bool
     ntlm: bool
+    kerberos: bool
+    credssp: bool
+    cbt_hardening_level: str
+    spn_host: str
 
 
 class SimHostLike(Protocol):
@@ -25,7 +29,9 @@ class SimHostLike(Protocol):
     groups: list[str]
     winrm: WinRMEndpointLike
 
-    def run_executor(self, script_text: str, request_json: str) -> tuple[str, int]: ...
+    def run_executor(
+        self, script_text: str, request_json: str, delegated: bool = False
+    ) -> tuple[str, int]: ...
 
     def snapshot(self) -> dict[str, Any]: ...
 

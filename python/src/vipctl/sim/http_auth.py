@@ -1,8 +1,9 @@
-"""WinRM authentication as Windows answers it: Basic, NTLM (pyspnego acceptor), message encryption.
+"""WinRM authentication as Windows answers it: the 401 challenge, Basic, and message encryption.
 
-NTLM authenticates a connection, not a request, so `NtlmConnection` lives as long as the TCP
-connection. Once it is complete, HTTP bodies may be sealed with it (`multipart/encrypted`,
-MS-WSMV 2.2.9.1.1), which is how pywinrm and pypsrp protect SOAP over plain HTTP.
+Negotiate, Kerberos, NTLM and CredSSP authenticate a connection, not a request
+(`gss_acceptor.SecurityConnection` lives as long as the TCP connection). Once complete, HTTP
+bodies may be sealed with it (`multipart/encrypted`, or `multipart/x-multi-encrypted` in 16 KiB
+pieces for CredSSP; MS-WSMV 2.2.9.1), which is how pywinrm and pypsrp protect SOAP over HTTP.
 """
 
 from __future__ import annotations
@@ -11,27 +12,28 @@ import base64
 import binascii
 import os
 import re
-import struct
 from collections.abc import Iterable
 from pathlib import Path
 
-import spnego
-from spnego.exceptions import SpnegoError
+from vipctl.sim.gss_acceptor import CREDSSP_PROTOCOL, AuthFailed, SecurityConnection
 
-ENCRYPTED_PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
-ENCRYPTED_CONTENT_TYPE = f'multipart/encrypted;protocol="{ENCRYPTED_PROTOCOL}";boundary="Encrypted Boundary"'
 _BOUNDARY = b"--Encrypted Boundary"
 _OCTET = b"\tContent-Type: application/octet-stream\r\n"
 _LENGTH = re.compile(rb"Length=(\d+)")
 
 
-class AuthFailed(Exception):
-    """Credentials were wrong or the handshake broke: answer 401."""
+_CREDSSP_CHUNK = 16384
 
 
-def challenge_headers(basic: bool, ntlm: bool) -> list[tuple[str, str]]:
+def challenge_headers(
+    basic: bool, ntlm: bool, kerberos: bool = False, credssp: bool = False
+) -> list[tuple[str, str]]:
     """The WWW-Authenticate headers Windows sends with a 401, one per enabled scheme."""
-    headers = [("WWW-Authenticate", "Negotiate")] if ntlm else []
+    headers = [("WWW-Authenticate", "Negotiate")] if ntlm or kerberos else []
+    if kerberos:
+        headers.append(("WWW-Authenticate", "Kerberos"))
+    if credssp:
+        headers.append(("WWW-Authenticate", "CredSSP"))
     if basic:
         headers.append(("WWW-Authenticate", 'Basic realm="WSMAN"'))
     return headers
@@ -58,85 +60,45 @@ def write_ntlm_user_file(path: Path, credentials: Iterable[tuple[str, str]]) -> 
     os.environ["NTLM_USER_FILE"] = str(path)
 
 
-class NtlmConnection:
-    """One connection's NTLM/Negotiate acceptor and, once complete, its message sealing."""
+def open_encrypted(security: SecurityConnection, body: bytes) -> bytes:
+    """Open a `multipart/encrypted` (or `x-multi-encrypted`) request body."""
+    parts = [part for part in body.split(_BOUNDARY + b"\r\n") if part]
+    message = b""
+    for index in range(0, len(parts) - 1, 2):
+        match = _LENGTH.search(parts[index])
+        payload = parts[index + 1]
+        if payload.endswith(_BOUNDARY + b"--\r\n"):
+            payload = payload[: -len(_BOUNDARY + b"--\r\n")]
+        if match is None or not payload.startswith(_OCTET):
+            raise AuthFailed("malformed multipart/encrypted body")
+        plain = security.unwrap(payload[len(_OCTET) :])
+        if len(plain) != int(match.group(1)):
+            raise AuthFailed("the decrypted length does not match OriginalContent")
+        message += plain
+    return message
 
-    def __init__(self, expected_user: str) -> None:
-        self._expected_user = expected_user.lower()
-        self._context: spnego.ContextProxy | None = None
-        self.scheme = "Negotiate"
 
-    @property
-    def complete(self) -> bool:
-        return self._context is not None and self._context.complete
-
-    def step(self, header_value: str) -> str | None:
-        """Feed an `Authorization: Negotiate|NTLM <token>` value. Returns the header value for the
-        reply token (None when nothing is to be sent). Raises AuthFailed on bad credentials."""
-        scheme, _, token_text = header_value.partition(" ")
-        try:
-            token = base64.b64decode(token_text.strip(), validate=True)
-        except binascii.Error as exc:
-            raise AuthFailed("the token is not base64") from exc
-        if self._context is None or self._context.complete:
-            # Raw NTLMSSP (requests_ntlm) needs the NTLM acceptor; SPNEGO (pypsrp) the Negotiate one.
-            protocol = "ntlm" if token.startswith(b"NTLMSSP\x00") else "negotiate"
-            self._context = spnego.server(protocol=protocol)
-            self.scheme = scheme.strip() or "Negotiate"
-        try:
-            out = self._context.step(token)
-        except SpnegoError as exc:
-            self._context = None
-            raise AuthFailed(str(exc)) from exc
-        if self._context.complete:
-            principal = (self._context.client_principal or "").rsplit("\\", 1)[-1].lower()
-            if principal != self._expected_user:
-                # The shared credential store knows every host's user; only this host's may log on.
-                self._context = None
-                raise AuthFailed(f"user {principal!r} may not log on to this host")
-        return f"{self.scheme} {base64.b64encode(out).decode('ascii')}" if out else None
-
-    def unwrap(self, body: bytes) -> bytes:
-        """Open a `multipart/encrypted` request body."""
-        if self._context is None or not self._context.complete:
-            raise AuthFailed("an encrypted body arrived before authentication completed")
-        parts = [part for part in body.split(_BOUNDARY + b"\r\n") if part]
-        message = b""
-        for index in range(0, len(parts) - 1, 2):
-            match = _LENGTH.search(parts[index])
-            payload = parts[index + 1]
-            if payload.endswith(_BOUNDARY + b"--\r\n"):
-                payload = payload[: -len(_BOUNDARY + b"--\r\n")]
-            if match is None or not payload.startswith(_OCTET):
-                raise AuthFailed("malformed multipart/encrypted body")
-            sealed = payload[len(_OCTET) :]
-            (header_len,) = struct.unpack("<I", sealed[:4])
-            try:
-                plain = self._context.unwrap_winrm(sealed[4 : 4 + header_len], sealed[4 + header_len :])
-            except SpnegoError as exc:
-                raise AuthFailed(f"the message signature did not verify: {exc}") from exc
-            if len(plain) != int(match.group(1)):
-                raise AuthFailed("the decrypted length does not match OriginalContent")
-            message += plain
-        return message
-
-    def wrap(self, message: bytes) -> bytes:
-        """Seal a reply body the way Windows does."""
-        if self._context is None:
-            raise AuthFailed("no security context to seal with")
-        result = self._context.wrap_winrm(message)
-        return (
+def seal(security: SecurityConnection, message: bytes) -> tuple[bytes, str]:
+    """A reply body sealed the way Windows does, and its Content-Type."""
+    protocol = security.protocol
+    chunks = [message]
+    kind = "multipart/encrypted"
+    if protocol == CREDSSP_PROTOCOL and len(message) > _CREDSSP_CHUNK:
+        # A TLS record holds at most 16 KiB, so CredSSP seals longer messages piece by piece.
+        kind = "multipart/x-multi-encrypted"
+        chunks = [message[i : i + _CREDSSP_CHUNK] for i in range(0, len(message), _CREDSSP_CHUNK)]
+    body = b""
+    for chunk in chunks:
+        body += (
             _BOUNDARY + b"\r\n"
-            b"\tContent-Type: " + ENCRYPTED_PROTOCOL.encode() + b"\r\n"
+            b"\tContent-Type: " + protocol.encode() + b"\r\n"
             b"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length="
-            + str(len(message)).encode()
+            + str(len(chunk)).encode()
             + b"\r\n"
             + _BOUNDARY
             + b"\r\n"
             + _OCTET
-            + struct.pack("<I", len(result.header))
-            + result.header
-            + result.data
-            + _BOUNDARY
-            + b"--\r\n"
+            + security.wrap(chunk)
         )
+    content_type = f'{kind};protocol="{protocol}";boundary="Encrypted Boundary"'
+    return body + _BOUNDARY + b"--\r\n", content_type

@@ -1,9 +1,11 @@
 """The simulator's front door: one asyncio loop serving every host's WinRM listeners.
 
 Each host listens on its own 127.x address (HTTP, plus HTTPS when asked) with keep-alive
-connections. A request passes the host's front-door faults, then authentication (Basic or
-NTLM with message encryption), then the host's sans-I/O `WsmanEndpoint`, which runs in a worker
-thread so a slow executor call never stalls the other hosts.
+connections. A request passes the host's front-door faults, then authentication (Basic, or
+Negotiate/Kerberos/NTLM/CredSSP with message encryption and, on HTTPS, channel binding), then
+the host's sans-I/O `WsmanEndpoint`, which runs in a worker thread so a slow executor call never
+stalls the other hosts. A shell runs in the logon that created it, so whether that logon holds
+delegated credentials (the second hop) reaches the executor's twin.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import contextvars
 import threading
 import time
 from collections.abc import Coroutine
@@ -19,13 +22,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from vipctl.sim.frontdoor_faults import FrontDoorFaults
+from vipctl.sim.gss_acceptor import AcceptPolicy, AuthFailed, Logon, SecurityConnection
 from vipctl.sim.host_protocols import FarmLike, SimHostLike
 from vipctl.sim.http_auth import (
-    ENCRYPTED_CONTENT_TYPE,
-    AuthFailed,
-    NtlmConnection,
     challenge_headers,
     check_basic,
+    open_encrypted,
+    seal,
     write_ntlm_user_file,
 )
 from vipctl.sim.http_wire import BadHttp, HttpRequest, HttpResponse, read_request
@@ -40,20 +43,50 @@ _POLL_S = 0.005
 T = TypeVar("T")
 
 
+# The logon of the request being handled, read when that request creates a shell.
+_CURRENT_LOGON: contextvars.ContextVar[Logon | None] = contextvars.ContextVar("logon", default=None)
+
+
+@dataclass(frozen=True)
+class _LogonBackend:
+    """A host as seen from one shell: the executor runs with the shell's logon."""
+
+    host: SimHostLike
+    logon: Logon | None
+
+    def run_executor(self, script_text: str, request_json: str) -> tuple[str, int]:
+        delegated = self.logon is not None and self.logon.delegated
+        return self.host.run_executor(script_text, request_json, delegated)
+
+
 def _shell_factory(host: SimHostLike) -> Any:
     def factory(resource_uri: str) -> Shell | None:
+        backend = _LogonBackend(host, _CURRENT_LOGON.get())
         if resource_uri == ns.RESOURCE_CMD:
-            return WinrsShell(host)
+            return WinrsShell(backend)
         if resource_uri == ns.RESOURCE_PSRP:
             try:
                 from vipctl.sim.psrp import PsrpShell  # imported late: the PSRP shell is optional
             except ImportError:
                 return None
-            shell: Shell = PsrpShell(host)
+            shell: Shell = PsrpShell(backend)
             return shell
         return None
 
     return factory
+
+
+def _accept_policy(host: SimHostLike, tls_binding: bytes | None) -> AcceptPolicy:
+    winrm = host.winrm
+    return AcceptPolicy(
+        username=winrm.username,
+        kerberos=winrm.kerberos,
+        ntlm=winrm.ntlm,
+        credssp=winrm.credssp,
+        spn_host=winrm.spn_host or host.name.lower(),
+        cbt_level=winrm.cbt_hardening_level,
+        tls_binding=tls_binding,
+    )
 
 
 @dataclass
@@ -61,6 +94,7 @@ class _Listener:
     scheme: str
     port: int
     ssl_context: Any
+    policy: AcceptPolicy
     server: asyncio.Server | None = None
 
 
@@ -112,10 +146,11 @@ class SimServer:
         for name, host in hosts.items():
             endpoint = WsmanEndpoint(name.upper(), _shell_factory(host), self.max_receive_wait_s)
             entry = _HostState(host, endpoint)
-            entry.listeners.append(_Listener("http", host.winrm.http_port, None))
+            entry.listeners.append(_Listener("http", host.winrm.http_port, None, _accept_policy(host, None)))
             if authority is not None:
                 context = authority.server_context(name, host.winrm.address)
-                entry.listeners.append(_Listener("https", host.winrm.https_port, context))
+                policy = _accept_policy(host, authority.channel_bindings[name])
+                entry.listeners.append(_Listener("https", host.winrm.https_port, context, policy))
             self._hosts[name] = entry
         self._pool = concurrent.futures.ThreadPoolExecutor(self._workers, thread_name_prefix="vipctl-sim")
         self._loop = asyncio.new_event_loop()
@@ -233,9 +268,9 @@ class SimServer:
             async def on_connect(
                 reader: asyncio.StreamReader,
                 writer: asyncio.StreamWriter,
-                scheme: str = listener.scheme,
+                listener: _Listener = listener,
             ) -> None:
-                await self._connection(entry, scheme, reader, writer)
+                await self._connection(entry, listener, reader, writer)
 
             listener.server = await asyncio.start_server(
                 on_connect,
@@ -254,9 +289,14 @@ class SimServer:
                 # Not awaiting wait_closed: open keep-alive connections end with their clients.
 
     async def _connection(
-        self, entry: _HostState, scheme: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self,
+        entry: _HostState,
+        listener: _Listener,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
     ) -> None:
-        ntlm = NtlmConnection(entry.host.winrm.username)
+        scheme = listener.scheme
+        security = SecurityConnection(listener.policy)
         task = asyncio.current_task()
         if task is not None:
             self._connections.add(task)
@@ -273,7 +313,7 @@ class SimServer:
                     return
                 if request is None:
                     return
-                response = await self._serve(entry, scheme, ntlm, request)
+                response = await self._serve(entry, scheme, security, request)
                 if response is None:
                     writer.transport.abort()  # the reset_after fault: drop the connection mid-exchange
                     return
@@ -299,7 +339,7 @@ class SimServer:
             entry.by_status[status] = entry.by_status.get(status, 0) + 1
 
     async def _serve(
-        self, entry: _HostState, scheme: str, ntlm: NtlmConnection, request: HttpRequest
+        self, entry: _HostState, scheme: str, security: SecurityConnection, request: HttpRequest
     ) -> HttpResponse | None:
         with entry.lock:
             entry.requests += 1
@@ -309,15 +349,17 @@ class SimServer:
             return None
         if faults.latency_ms:
             await asyncio.sleep(faults.latency_ms / 1000)
-        response = await self._respond(entry, scheme, ntlm, request)
+        response = await self._respond(entry, scheme, security, request)
         self._count(entry, response.status)
         return response
 
     async def _respond(
-        self, entry: _HostState, scheme: str, ntlm: NtlmConnection, request: HttpRequest
+        self, entry: _HostState, scheme: str, security: SecurityConnection, request: HttpRequest
     ) -> HttpResponse:
         winrm = entry.host.winrm
-        challenge = HttpResponse(401, headers=challenge_headers(winrm.basic, winrm.ntlm))
+        challenge = HttpResponse(
+            401, headers=challenge_headers(winrm.basic, winrm.ntlm, winrm.kerberos, winrm.credssp)
+        )
         if entry.faults.http_500:
             return HttpResponse(500)
         if entry.faults.http_401:
@@ -327,49 +369,55 @@ class SimServer:
         auth = request.header("authorization")
         scheme_name = auth.split(" ", 1)[0].lower()
         mutual: str | None = None
-        basic_used = False
+        basic_logon: Logon | None = None
         if scheme_name == "basic":
             # Windows refuses Basic over plain HTTP unless AllowUnencrypted is set.
             if not winrm.basic or (scheme == "http" and not winrm.allow_unencrypted):
                 return challenge
             if not check_basic(auth, winrm.username, winrm.password):
                 return challenge
-            basic_used = True
-        elif scheme_name in ("negotiate", "ntlm"):
-            if not winrm.ntlm:
+            basic_logon = Logon(winrm.username.lower(), "basic", delegated=False)
+        elif scheme_name in ("negotiate", "ntlm", "kerberos", "credssp"):
+            if not (winrm.ntlm or winrm.kerberos or (scheme_name == "credssp" and winrm.credssp)):
                 return challenge
             try:
-                out = ntlm.step(auth)
+                out = security.step(auth)
             except AuthFailed:
+                # Wrong SPN, expired ticket, bad password, a user without rights, a disabled
+                # mechanism: all end in a bare 401 (docs/windows-facts.md#kerberos-failures-answer-http-401).
                 return challenge
-            if not ntlm.complete:
+            if not security.complete:
                 return HttpResponse(401, headers=[("WWW-Authenticate", out)] if out else challenge.headers)
             mutual = out
-        elif not ntlm.complete:
+        elif not security.complete:
             return challenge
-        encrypted = request.header("content-type").lower().startswith("multipart/encrypted")
+        logon = basic_logon or security.logon
+        encrypted = request.header("content-type").lower().startswith("multipart/")
         try:
-            body = ntlm.unwrap(request.body) if encrypted else request.body
+            body = open_encrypted(security, request.body) if encrypted else request.body
         except AuthFailed:
             return HttpResponse(400)
         headers = [("WWW-Authenticate", mutual)] if mutual else []
         if not body:
-            return HttpResponse(200, headers=headers)  # the empty POST that sets up NTLM sealing
-        if not encrypted and not basic_used and scheme == "http" and not winrm.allow_unencrypted:
-            return challenge  # NTLM over HTTP without sealing is refused, as on Windows
-        outcome = await self._dispatch(entry, body)
+            return HttpResponse(200, headers=headers)  # the empty POST that sets up message sealing
+        if not encrypted and basic_logon is None and scheme == "http" and not winrm.allow_unencrypted:
+            return challenge  # Negotiate/Kerberos over HTTP without sealing is refused, as on Windows
+        outcome = await self._dispatch(entry, body, logon)
         if encrypted:
-            return HttpResponse(
-                outcome.status, ntlm.wrap(outcome.body), [*headers, ("Content-Type", ENCRYPTED_CONTENT_TYPE)]
-            )
+            sealed, content_type = seal(security, outcome.body)
+            return HttpResponse(outcome.status, sealed, [*headers, ("Content-Type", content_type)])
         return HttpResponse(outcome.status, outcome.body, [*headers, ("Content-Type", SOAP_CONTENT_TYPE)])
 
-    async def _dispatch(self, entry: _HostState, body: bytes) -> Outcome:
+    async def _dispatch(self, entry: _HostState, body: bytes, logon: Logon | None) -> Outcome:
         loop = asyncio.get_running_loop()
 
         def locked(func: Any, *args: Any) -> Any:
             with entry.lock:
-                return func(*args)
+                token = _CURRENT_LOGON.set(logon)
+                try:
+                    return func(*args)
+                finally:
+                    _CURRENT_LOGON.reset(token)
 
         result: Outcome | PendingReceive = await loop.run_in_executor(
             self._pool, locked, entry.endpoint.handle, body

@@ -48,6 +48,8 @@ class CertificateAuthority:
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(self._key.public_key()), critical=False)
             .sign(self._key, hashes.SHA256())
         )
+        # host -> `tls-server-end-point:` + certificate hash (RFC 5929), the HTTPS channel binding.
+        self.channel_bindings: dict[str, bytes] = {}
         self.ca_file = self.dir / "ca.pem"
         self.ca_file.write_bytes(self._cert.public_bytes(serialization.Encoding.PEM))
 
@@ -73,6 +75,10 @@ class CertificateAuthority:
             )
             .sign(self._key, hashes.SHA256())
         )
+        # The certificate is signed with SHA-256, so RFC 5929 hashes it with SHA-256 too.
+        digest = hashes.Hash(hashes.SHA256())
+        digest.update(cert.public_bytes(serialization.Encoding.DER))
+        self.channel_bindings[host_name] = b"tls-server-end-point:" + digest.finalize()
         path = self.dir / f"{host_name}.pem"
         path.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + _pem_key(key))
         path.chmod(0o600)

@@ -170,8 +170,19 @@ def winrm_kwargs(name: str, host_vars: Mapping[str, Any]) -> dict[str, Any]:
             ),
         ),
         proxy=None if proxy is None else str(proxy),
+        spn_hostname=_text_or_none(host_vars.get("ansible_winrm_kerberos_hostname_override")),
+        delegate=_bool(
+            name,
+            "ansible_winrm_kerberos_delegation",
+            host_vars.get("ansible_winrm_kerberos_delegation", False),
+        ),
+        send_cbt=_bool(name, "ansible_winrm_send_cbt", host_vars.get("ansible_winrm_send_cbt", True)),
     )
     return kwargs
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None or str(value) == "" else str(value)
 
 
 def psrp_kwargs(name: str, host_vars: Mapping[str, Any]) -> dict[str, Any]:
@@ -232,6 +243,13 @@ def psrp_kwargs(name: str, host_vars: Mapping[str, Any]) -> dict[str, Any]:
         proxy=None if proxy is None else str(proxy),
         ignore_proxy=_bool(
             name, "ansible_psrp_ignore_proxy", host_vars.get("ansible_psrp_ignore_proxy", False)
+        ),
+        spn_hostname=_text_or_none(host_vars.get("ansible_psrp_negotiate_hostname_override")),
+        delegate=_bool(
+            name, "ansible_psrp_negotiate_delegate", host_vars.get("ansible_psrp_negotiate_delegate", False)
+        ),
+        send_cbt=_bool(
+            name, "ansible_psrp_negotiate_send_cbt", host_vars.get("ansible_psrp_negotiate_send_cbt", True)
         ),
     )
     if "retries" not in kwargs:

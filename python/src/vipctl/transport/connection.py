@@ -13,7 +13,7 @@ from typing import Any, Literal, cast, get_args
 
 Connection = Literal["psrp", "winrm"]
 Scheme = Literal["http", "https"]
-Auth = Literal["basic", "ntlm", "negotiate", "kerberos"]
+Auth = Literal["basic", "ntlm", "negotiate", "kerberos", "credssp"]
 MessageEncryption = Literal["auto", "always", "never"]
 
 CONNECTIONS: tuple[str, ...] = get_args(Connection)
@@ -22,16 +22,17 @@ AUTHS: tuple[str, ...] = get_args(Auth)
 ENCRYPTIONS: tuple[str, ...] = get_args(MessageEncryption)
 
 # pywinrm speaks no SPNEGO "negotiate"; it names Basic "plaintext"/"ssl" (Ansible's defaults).
-WINRM_AUTHS: tuple[str, ...] = ("basic", "ntlm", "kerberos")
+WINRM_AUTHS: tuple[str, ...] = ("basic", "ntlm", "kerberos", "credssp")
 _WINRM_TRANSPORT_ALIASES = {
     "plaintext": "basic",
     "ssl": "basic",
     "basic": "basic",
     "ntlm": "ntlm",
     "kerberos": "kerberos",
+    "credssp": "credssp",
 }
-# Auth methods that can wrap WinRM messages (NTLM/Kerberos sealing); Basic cannot.
-_SEALING_AUTHS = ("ntlm", "negotiate", "kerberos")
+# Auth methods that can wrap WinRM messages (NTLM/Kerberos/CredSSP sealing); Basic cannot.
+_SEALING_AUTHS = ("ntlm", "negotiate", "kerberos", "credssp")
 
 HTTP_PORT = 5985
 HTTPS_PORT = 5986
@@ -79,6 +80,13 @@ class ConnectionSettings:
     ignore_proxy: bool = False
     # Basic over plain HTTP puts the password on the wire in base64; only an explicit opt-in allows it.
     allow_basic_over_http: bool = False
+    # The host name in the service principal name (HTTP/<spn_hostname>) when `host` is an address
+    # or an alias: pywinrm's kerberos_hostname_override, pypsrp's negotiate_hostname_override.
+    spn_hostname: str | None = None
+    # Forward the Kerberos ticket so the remote session can reach AD (the second hop, `ad_gpo`).
+    delegate: bool = False
+    # Bind Negotiate/Kerberos to the TLS channel on HTTPS (needed where CbtHardeningLevel is Strict).
+    send_cbt: bool = True
     name: str = ""
 
     def __post_init__(self) -> None:
@@ -134,7 +142,7 @@ class ConnectionSettings:
         if self.connection == "winrm" and self.auth not in WINRM_AUTHS:
             raise self._fail(
                 f"auth {self.auth!r} is not offered by pywinrm;"
-                " set ansible_winrm_transport to ntlm, kerberos or basic"
+                " set ansible_winrm_transport to ntlm, kerberos, credssp or basic"
             )
         self._validate_encryption()
 
@@ -148,7 +156,7 @@ class ConnectionSettings:
             )
         if self.message_encryption == "always" and self.auth not in _SEALING_AUTHS:
             raise self._fail(
-                f"message_encryption 'always' needs ntlm, negotiate or kerberos, not {self.auth!r}"
+                f"message_encryption 'always' needs ntlm, negotiate, kerberos or credssp, not {self.auth!r}"
             )
         # pypsrp would wrap every message but Basic has no keys; Windows also refuses Basic over
         # HTTP unless AllowUnencrypted is set, which then needs encryption explicitly off.
@@ -186,6 +194,6 @@ def winrm_auth(name: str, transport: object) -> Auth:
         raise ConnectionSettingsError(
             name,
             f"ansible_winrm_transport {first!r} is not supported;"
-            " use ntlm, kerberos, basic, ssl or plaintext",
+            " use ntlm, kerberos, credssp, basic, ssl or plaintext",
         )
     return cast(Auth, _WINRM_TRANSPORT_ALIASES[first])

@@ -147,7 +147,23 @@ def _from_http_status(host: str, code: int, what: str) -> TransportError:
     return ProtocolError(host, f"HTTP {code} from the server{what}")
 
 
+# What GSSAPI says when the ticket cache is empty, expired or lacks a ticket the KDC will honour.
+_NO_TICKET = re.compile(
+    r"No Kerberos credentials|credentials cache|expired|Ticket expired|No credentials were supplied", re.I
+)
+
+
+def _kerberos_failure(host: str, error: BaseException) -> AuthenticationFailed:
+    detail = f"authentication failed: {_short(str(error))}"
+    if _NO_TICKET.search(str(error)):
+        detail += "; get a Kerberos ticket first: kinit <user>@<REALM> (docs/real-hosts.md)"
+    return AuthenticationFailed(host, detail)
+
+
 def _classify(host: str, error: BaseException) -> TransportError:
+    # pywinrm's Kerberos handshake failures are RequestExceptions; they are about credentials.
+    if type(error).__name__ == "KerberosExchangeError":
+        return _kerberos_failure(host, error)
     if isinstance(error, requests.RequestException):
         return _from_requests(host, error)
     if isinstance(error, winrm_errors.WinRMOperationTimeoutError):
@@ -155,7 +171,7 @@ def _classify(host: str, error: BaseException) -> TransportError:
     if isinstance(error, winrm_errors.AuthenticationError | psrp_errors.AuthenticationError):
         return AuthenticationFailed(host, f"authentication failed: {_short(str(error))}")
     if isinstance(error, spnego_errors.SpnegoError):
-        return AuthenticationFailed(host, f"authentication failed: {_short(str(error))}")
+        return _kerberos_failure(host, error)
     if isinstance(error, winrm_errors.WSManFaultError):
         return _from_fault(host, error.wsman_fault_code, error.reason)
     if isinstance(error, psrp_errors.WSManFaultError):

@@ -82,6 +82,9 @@ class PsrpTransport:
             no_proxy=s.ignore_proxy,
             # Retries are ours (see `_open`): pypsrp's own would also repeat requests that may have run.
             reconnection_retries=0,
+            negotiate_hostname_override=s.spn_hostname,
+            negotiate_delegate=s.delegate,
+            negotiate_send_cbt=s.send_cbt,
         )
 
     def _open_once(self) -> RunspacePool:

@@ -36,7 +36,7 @@ from vipctl.transport.http_limits import guard_session
 from vipctl.transport.http_session import freeze_environment
 
 # pywinrm's names for the auth methods ConnectionSettings allows with winrm.
-WinrmAuth = Literal["basic", "ntlm", "kerberos"]
+WinrmAuth = Literal["basic", "ntlm", "kerberos", "credssp"]
 _CLIXML_ERROR = re.compile(r'<S S="Error">(.*?)</S>', re.DOTALL)
 _CLIXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
@@ -106,6 +106,9 @@ class WinrmTransport:
             operation_timeout_sec=s.operation_timeout,
             message_encryption=s.message_encryption,
             proxy=None if s.ignore_proxy else (s.proxy or "legacy_requests"),
+            kerberos_hostname_override=s.spn_hostname,
+            kerberos_delegation=s.delegate,
+            send_cbt=s.send_cbt,
         )
 
     def _start_once(self) -> tuple[Protocol, str, str]:

@@ -22,6 +22,15 @@ class WinRMEndpoint:
     allow_unencrypted: bool = False
     basic: bool = True
     ntlm: bool = True
+    # Kerberos (alone or inside Negotiate) needs the host's HTTP/<spn_host> key in the keytab the
+    # simulator is given; CredSSP is off by default, as on Windows.
+    kerberos: bool = True
+    credssp: bool = False
+    # The WinRM service's CbtHardeningLevel for HTTPS: none, relaxed (the Windows default) or strict.
+    cbt_hardening_level: str = "relaxed"
+    # The host name in the host's service principal names (HTTP/<spn_host>, host/<spn_host>);
+    # empty means the inventory name.
+    spn_host: str = ""
 
 
 @dataclass
