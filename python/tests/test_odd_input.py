@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 
 from vipctl.cli import jobs, main
 from vipctl.cli.commands.script import build_request_for
-from vipctl.desired_state import ROLE_DEFAULTS
 from vipctl.executor import bootstrap
 from vipctl.executor.codec import build_request
 from vipctl.settings import SettingsError
@@ -69,11 +68,19 @@ VALUE = st.one_of(
 
 BASES: dict[str, dict[str, Any]] = {
     "rds_ip_virtualization": {
-        **ROLE_DEFAULTS["vipctl_rds_ip_virtualization"],
+        "state": "enabled",
         "mode": "per_program",
         "programs": ["app.exe"],
+        "method": "policy",
+        "winsock_fix": "auto",
+        "install_role": False,
     },
-    "citrix_virtual_loopback": {**ROLE_DEFAULTS["vipctl_citrix_virtual_loopback"], "programs": ["app.exe"]},
+    "citrix_virtual_loopback": {
+        "policy_name": "vipctl virtual loopback",
+        "state": "present",
+        "enabled": True,
+        "programs": ["app.exe"],
+    },
     "citrix_prefer_loopback": {"enabled": True, "processes": ["app.exe"], "force": False},
     "vip_bindings": {"process": None, "port": None, "protocol": None, "state": None, "expect": None},
     "vip_status": {"policy_name": None, "scope": None, "gpo": None, "controller": None},

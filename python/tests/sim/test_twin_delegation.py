@@ -1,4 +1,4 @@
-"""The second hop in the twin: an AD GPO write needs delegated credentials, a site write does not."""
+"""The second hop in the twin: reaching an AD GPO needs delegated credentials, a site policy does not."""
 
 from __future__ import annotations
 
@@ -38,13 +38,20 @@ def test_ad_gpo_write_without_delegation_is_delegation_required() -> None:
 
 @pytest.mark.parametrize(
     ("scope", "delegated", "check"),
-    [("ad_gpo", True, False), ("site", False, False), ("ad_gpo", False, True)],
+    [("ad_gpo", True, False), ("site", False, False), ("ad_gpo", True, True)],
 )
-def test_delegated_writes_site_writes_and_check_mode_need_no_second_hop(
+def test_delegated_sessions_and_site_policies_need_no_second_hop(
     scope: str, delegated: bool, check: bool
 ) -> None:
     result = _run(scope, delegated, check)
     assert result["ok"] is True and result["changed"] is True
+
+
+def test_check_mode_reaches_the_gpo_too_so_it_needs_delegation() -> None:
+    # Reading a domain GPO crosses the same hop as writing it
+    # (docs/windows-facts.md#a-domain-gpo-from-a-winrm-session-is-a-second-hop).
+    result = _run("ad_gpo", delegated=False, check=True)
+    assert result["error"]["kind"] == "delegation_required"
 
 
 def test_the_codec_knows_the_kind() -> None:

@@ -48,20 +48,18 @@ FRAME_MESSAGE: Final = "expected two base64 lines on stdin"
 # Why the language check comes first: under Constrained Language Mode the .NET calls below
 # ([ScriptBlock]::Create, [Convert]::FromBase64String) fail with a bare PowerShell error; the check
 # answers with a typed reply instead (docs/windows-facts.md#constrained-language-mode-blocks-the-executor),
-# written as a JSON literal because it is the shortest form on the command line.
+# Both refusals are JSON literals sharing one prefix: the shortest form on the command line.
 BOOTSTRAP_PS1 = """\
 $ErrorActionPreference = 'Stop'
+$fail = '{"v":1,"ok":false,"results":[],"backups":[],"error":{"kind":'
 if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
-    '{"v":1,"ok":false,"results":[],"backups":[],' +
-    '"error":{"kind":"constrained_language","message":"PowerShell runs in ConstrainedLanguage mode"}}'
+    $fail + '"constrained_language","message":"PowerShell runs in ConstrainedLanguage mode"}}'
     exit 1
 }
 try { [Console]::OutputEncoding = New-Object Text.UTF8Encoding $false } catch { $null = $_ }
 $frame = @($input | ForEach-Object { ([string]$_) -split "`r?`n" } | Where-Object { $_.Trim() -ne '' })
 if ($frame.Count -lt 2) {
-    $failure = @{ kind = 'bad_request'; message = 'vipctl bootstrap: $FRAME_MESSAGE' }
-    $reply = @{ v = 1; ok = $false; error = $failure; results = @(); backups = @() }
-    Write-Output ($reply | ConvertTo-Json -Depth 5 -Compress)
+    $fail + '"bad_request","message":"vipctl bootstrap: $FRAME_MESSAGE"}}'
     exit 1
 }
 $packed = [IO.MemoryStream]::new([Convert]::FromBase64String($frame[0].Trim()))

@@ -9,7 +9,7 @@ function ConvertTo-IPv4Number([string]$Address) {
         return $null
     }
     [int64]$number = 0
-    foreach ($index in 1..4) {
+    foreach ($index in @(1, 2, 3, 4)) {
         $octet = [int64]$Matches[$index]
         if ($octet -gt 255) {
             return $null

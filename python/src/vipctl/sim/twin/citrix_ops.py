@@ -59,17 +59,6 @@ def _addressing(args: dict[str, Any]) -> tuple[str, str | None, str]:
     return name, gpo if scope == "ad_gpo" else None, scope
 
 
-def _require_delegation(ctx: OpContext, scope: str, gpo: str | None) -> None:
-    """Writing an AD GPO from a WinRM session is a second hop to a domain controller: it needs
-    credentials the session can pass on (docs/windows-facts.md#a-second-hop-needs-delegated-credentials)."""
-    if scope == "ad_gpo" and ctx.writing and not ctx.delegated:
-        raise DelegationRequired(
-            f"writing the AD GPO '{gpo}' reaches a domain controller from the WinRM session (a second hop),"
-            " which needs delegated credentials: connect with CredSSP, or with Kerberos delegation"
-            " (a forwardable ticket and ansible_winrm_kerberos_delegation / ansible_psrp_negotiate_delegate)"
-        )
-
-
 def op_citrix_policy_get(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     name, gpo, scope = _addressing(args)
     store = _store(ctx, args)
@@ -114,7 +103,6 @@ def op_citrix_policy_set(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     changes = store.plan_set(scope, gpo, name, state, spec)
     backup = None
     if changes and ctx.writing:
-        _require_delegation(ctx, scope, gpo)
         before = store.get(scope, gpo, name)
         saved = {
             "exists": before is not None,
@@ -150,7 +138,6 @@ def op_citrix_policy_restore(ctx: OpContext, args: dict[str, Any]) -> Outcome:
         raise NotAvailable(f"The Windows PowerShell snap-in '{SNAPIN}' is not installed on this computer.")
     _reach_gpo(ctx, store, scope, gpo)
     if ctx.writing:
-        _require_delegation(ctx, scope, gpo)
         store.put(scope, gpo, name, policy)
     # Always reported as a change: the executor rebuilds the policy without comparing first.
     return True, {"file": file, "name": name}
