@@ -90,12 +90,18 @@ def _policy_spec(raw: object) -> object:
 
 def op_citrix_policy_set(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     name, gpo, scope = _addressing(args)
+    # The arguments are checked before the provider is loaded or the domain reached, as the
+    # executor does.
+    state = args.get("state", "present")
+    if state not in ("present", "absent"):
+        raise BadArgument(f"argument 'state' must be present or absent, got {state!r}")
+    spec = _policy_spec(args.get("policy"))
+    if state == "present" and not isinstance(spec, dict):
+        raise BadArgument("argument 'policy' must be an object")
     store = _store(ctx, args)
     if store is None:
         raise NotAvailable(f"The Windows PowerShell snap-in '{SNAPIN}' is not installed on this computer.")
     _reach_gpo(ctx, store, scope, gpo)
-    state = args.get("state", "present")
-    spec = _policy_spec(args.get("policy"))
     changes = store.plan_set(scope, gpo, name, state, spec)
     backup = None
     if changes and ctx.writing:
