@@ -127,11 +127,12 @@ def op_citrix_policy_restore(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     try:
         saved = json.loads(content.decode("utf-8-sig"))
         name, scope, gpo = saved["name"], saved.get("scope", "site"), saved.get("gpo")
-        policy = (
-            CitrixPolicy.from_json(name, {k: v for k, v in saved["policy"].items() if k != "name"})
-            if saved["exists"]
-            else None
-        )
+        policy = None
+        if saved["exists"]:
+            if "halves" not in saved["policy"]:
+                # The executor rebuilds a policy half by half, so it needs them in the backup.
+                raise KeyError("no 'halves' object")
+            policy = CitrixPolicy.from_json(name, {k: v for k, v in saved["policy"].items() if k != "name"})
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BadArgument(f"{file} is not a vipctl Citrix policy backup: {exc}") from exc
     store = _store(ctx, saved)
