@@ -23,12 +23,13 @@ from vipctl.executor import script_bytes
 # Why the language check comes first: under Constrained Language Mode the .NET calls below
 # ([ScriptBlock]::Create, [Convert]::FromBase64String) fail with a bare PowerShell error; the check
 # answers with a typed reply instead (docs/windows-facts.md#constrained-language-mode-blocks-the-executor),
-# written as a JSON literal because it is the shortest form on the command line.
+# written as a short JSON literal because every character is paid for twice on the command line
+# (the vipctl side names the fix: executor.errors.ERROR_KIND_FIXES).
 BOOTSTRAP_PS1 = """\
 $ErrorActionPreference = 'Stop'
 if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
-    '{"v":1,"ok":false,"results":[],"backups":[],' +
-    '"error":{"kind":"constrained_language","message":"PowerShell runs in ConstrainedLanguage mode"}}'
+    '{"v":1,"ok":false,"results":[],"backups":[],"error":' +
+    '{"kind":"constrained_language","message":"ConstrainedLanguage"}}'
     exit 1
 }
 try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false } catch { $null = $_ }
