@@ -199,6 +199,15 @@ def test_vip_bindings_finds_the_clashes_and_expect_fails_before_rollout(farm: Si
     assert "127.0.0.3" in result["msg"]  # the table names the address session 2 should have had
 
 
+def test_vip_bindings_fails_on_a_socket_table_error_instead_of_finding_nothing(farm: SimFarm) -> None:
+    """A failing NetTCPIP source is the module's error, never an empty (clash-free) table."""
+    farm.admin.set_faults("vda2019-01", api_faults={"MSFT_NetTCPConnection": "access_denied"})
+    audit = farm.play([{"name": "audit", "vip_bindings": {}}], "vda2019-01", name="audit")
+    result = audit.results("audit")["vda2019-01"]
+    assert result["_status"] == "failed"
+    assert "access_denied" in result["msg"] and "MSFT_NetTCPConnection" in result["msg"]
+
+
 def test_requests_per_module_call(farm: SimFarm) -> None:
     farm.adhoc("vda2022-01", "vip_status", name="warm")
     before = executor_requests(farm, "vda2022-01")

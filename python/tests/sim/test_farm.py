@@ -125,6 +125,8 @@ def minimal(**host: object) -> dict[str, object]:
         ({"registry": {r"HKLM\SOFTWARE\X": {"V": {"type": "REG_DWORD", "value": "x"}}}}, "value", "integer"),
         ({"winrm": {"cbt_hardening_level": "loose"}}, "winrm.cbt_hardening_level", "relaxed"),
         ({"winrm": {"kerberos": "yes"}}, "winrm.kerberos", "must be bool"),
+        ({"language_mode": "NoLanguage"}, "language_mode", "must be one of"),
+        ({"gpo_needs_delegation": "no"}, "gpo_needs_delegation", "must be bool"),
     ],
 )
 def test_bad_farm_files_name_host_and_field(
@@ -174,3 +176,39 @@ def test_scaled_farm_of_200_hosts_builds_fast() -> None:
     assert len(set(addresses)) == 200
     assert all(a.is_loopback and a.packed[3] not in (0, 255) for a in addresses)
     assert elapsed < 5.0, f"scaled_farm(200) took {elapsed:.2f}s"
+
+
+def test_farm_file_hosts_in_constrained_language_with_ipv6_and_connected_sockets(tmp_path: Path) -> None:
+    data = minimal(
+        language_mode="ConstrainedLanguage",
+        citrix_controller=True,
+        domain_gpos=["VDA Policies"],
+        gpo_needs_delegation=False,
+        services=["agent"],
+    )
+    binds = [
+        {"protocol": "tcp", "address": "::", "port": 8080},
+        {
+            "protocol": "tcp",
+            "address": "server",
+            "port": 50100,
+            "remote_address": "198.51.100.7",
+            "remote_port": 443,
+        },
+    ]
+    data["apps"] = {"agent": {"exe": "agent.exe", "path": None, "binds": binds}}
+    host = load_farm(write(tmp_path, data)).hosts["h1"]
+    snapshot = host.snapshot()
+    assert snapshot["language_mode"] == "ConstrainedLanguage"
+    assert list(snapshot["citrix"]["controller"]["gpos"]) == ["VDA Policies"]
+    rows = {
+        (e["local_address"], e["local_port"]): (e["remote_address"], e["state"])
+        for e in snapshot["endpoints"]
+    }
+    assert rows[("::", 8080)] == ("::", "Listen")
+    assert rows[("10.9.0.1", 50100)] == ("198.51.100.7", "Established")
+    bad = dict(binds[1])
+    del bad["remote_port"]
+    data["apps"] = {"agent": {"exe": "agent.exe", "path": None, "binds": [bad]}}
+    with pytest.raises(FarmFileError, match="remote_port"):
+        load_farm(write(tmp_path, data))

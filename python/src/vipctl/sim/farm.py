@@ -154,16 +154,29 @@ def _apps(data: object) -> dict[str, AppSpec]:
             protocol = bind.get("protocol", str, required=True)
             if protocol not in PROTOCOLS:
                 raise bind.fail("protocol", "must be tcp or udp")
+            bind.only(frozenset({"protocol", "address", "port", "remote_address", "remote_port"}))
             address = bind.get("address", str, required=True)
             if address != "server":
                 try:
-                    ipaddress.IPv4Address(address)
+                    ipaddress.ip_address(address)
                 except ValueError:
-                    raise bind.fail("address", "must be an IPv4 address or 'server'") from None
+                    raise bind.fail("address", "must be an IPv4 or IPv6 address or 'server'") from None
             port = bind.get("port", int, required=True)
             if not 0 < port < 65536:
                 raise bind.fail("port", "must be between 1 and 65535")
-            binds.append(BindSpec(protocol, address, port))
+            # A TCP socket connected to a peer (an Established row) names the peer.
+            remote = bind.get("remote_address", str)
+            remote_port = bind.get("remote_port", int)
+            if (remote is None) != (remote_port is None) or (remote is not None and protocol != "tcp"):
+                raise bind.fail(
+                    "remote_address", "a connected tcp bind needs both remote_address and remote_port"
+                )
+            if remote is not None:
+                try:
+                    ipaddress.ip_address(remote)
+                except ValueError:
+                    raise bind.fail("remote_address", "must be an IPv4 or IPv6 address") from None
+            binds.append(BindSpec(protocol, address, port, remote, remote_port))
         apps[str(name)] = AppSpec(app.get("exe", str, required=True), app.get("path", str), tuple(binds))
     return apps
 

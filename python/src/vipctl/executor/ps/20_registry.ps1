@@ -417,6 +417,8 @@ function Restore-RegistryTree([string]$SubKey, [string]$File) {
         }
         catch {
             $failure = Get-ErrorMessage $_.Exception
+            # The cause keeps its kind (a key that refuses writes is access_denied, not failed).
+            $failureKind = Get-ErrorKind $_.Exception
             $putBack = "$display did not exist before and was deleted again"
             if ($null -ne $safety) {
                 $putBack = "$display was put back from the safety copy $safety"
@@ -433,7 +435,7 @@ function Restore-RegistryTree([string]$SubKey, [string]$File) {
                 $keepSafety = $true
                 $putBack = "putting $display back from the safety copy $safety failed too: $(Get-ErrorMessage $_.Exception)"
             }
-            Stop-Op 'failed' "restoring $File failed: $failure; $putBack"
+            Stop-Op $failureKind "restoring $File failed: $failure; $putBack"
         }
     }
     finally {

@@ -92,14 +92,20 @@ def _policy_spec(raw: object) -> object:
 
 def op_citrix_policy_set(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     name, gpo, scope = _addressing(args)
+    # The arguments are checked before the provider is loaded or the domain reached, as the
+    # executor does.
+    state = args.get("state", "present")
+    if state not in ("present", "absent"):
+        raise BadArgument(f"argument 'state' must be present or absent, got {state!r}")
+    spec = _policy_spec(args.get("policy"))
+    if state == "present" and not isinstance(spec, dict):
+        raise BadArgument("argument 'policy' must be an object")
+    if state == "present":
+        check_filters(spec)
     store = _store(ctx, args)
     if store is None:
         raise NotAvailable(f"The Windows PowerShell snap-in '{SNAPIN}' is not installed on this computer.")
     _reach_gpo(ctx, store, scope, gpo)
-    state = args.get("state", "present")
-    spec = _policy_spec(args.get("policy"))
-    if state == "present":
-        check_filters(spec)
     changes = store.plan_set(scope, gpo, name, state, spec)
     backup = None
     if changes and ctx.writing:
@@ -126,11 +132,12 @@ def op_citrix_policy_restore(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     try:
         saved = json.loads(content.decode("utf-8-sig"))
         name, scope, gpo = saved["name"], saved.get("scope", "site"), saved.get("gpo")
-        policy = (
-            CitrixPolicy.from_json(name, {k: v for k, v in saved["policy"].items() if k != "name"})
-            if saved["exists"]
-            else None
-        )
+        policy = None
+        if saved["exists"]:
+            if "halves" not in saved["policy"]:
+                # The executor rebuilds a policy half by half, so it needs them in the backup.
+                raise KeyError("no 'halves' object")
+            policy = CitrixPolicy.from_json(name, {k: v for k, v in saved["policy"].items() if k != "name"})
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BadArgument(f"{file} is not a vipctl Citrix policy backup: {exc}") from exc
     store = _store(ctx, saved)

@@ -49,7 +49,7 @@ def _dump(response: dict[str, Any]) -> str:
 
 # What the bootstrap answers before it compiles the executor on a host in Constrained Language
 # Mode (docs/windows-facts.md#constrained-language-mode-blocks-the-executor).
-CONSTRAINED_LANGUAGE_MESSAGE = "PowerShell runs in ConstrainedLanguage mode"
+CONSTRAINED_LANGUAGE_MESSAGE = "ConstrainedLanguage"
 
 
 def _malformed(message: str, kind: str = "bad_request") -> tuple[str, int]:
