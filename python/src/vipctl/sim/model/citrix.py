@@ -1,4 +1,6 @@
-"""A Delivery Controller's Citrix policy store and what a VDA caches from it (DOMAIN.md section 4).
+"""A Delivery Controller's Citrix policy store and what a VDA caches from it.
+
+The store is what docs/windows-facts.md#the-citrix-group-policy-provider describes.
 
 A Studio policy is two provider nodes, Computer and User, with one name, priority and enabled
 flag; the executor's view merges their settings. Priority 1 is the highest; `Unfiltered` always
