@@ -190,7 +190,8 @@ def test_executor_handles_exactly_the_ops_the_codec_knows() -> None:
 
 
 def test_executor_never_names_the_tsvip_local_store() -> None:
-    # DOMAIN.md section 2: the local store is written only through WMI, so the executor has no
+    # The local store is written only through WMI
+    # (docs/windows-facts.md#the-local-store-is-written-only-through-wmi), so the executor has no
     # reason to know its key (tsvip_set backs up WMI values, tsvip_restore puts them back by WMI).
     local = registry_map.RDS_LOCAL_KEY.split("\\", 1)[1].lower()
     assert local not in script_text().lower()

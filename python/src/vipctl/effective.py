@@ -1,4 +1,6 @@
-"""RD IP Virtualization as it is in effect, with where each value comes from (DOMAIN.md section 2).
+"""RD IP Virtualization as it is in effect, with where each value comes from.
+
+The rule is docs/windows-facts.md#policy-values-win-over-local-values-one-at-a-time.
 
 Precedence is per value: a value present in the policy key wins, else the local store as WMI
 `Win32_TSVirtualIP` reports it, else the Windows default.

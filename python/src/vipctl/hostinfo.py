@@ -1,4 +1,7 @@
-"""Classify a Windows host into a support verdict (DOMAIN.md sections 1 and 6).
+"""Classify a Windows host into a support verdict.
+
+Facts: docs/windows-facts.md#supported-operating-systems and
+docs/windows-facts.md#identifying-the-operating-system.
 
 The input is the `data` of the executor's `host_facts` op. The same rule is also expressed as
 executor `require` conditions (`support_conditions`), so a host refuses writes on an unsupported

@@ -1,4 +1,4 @@
-"""Every registry location vipctl reads or writes, in one table (DOMAIN.md sections 2-6).
+"""Every registry location vipctl reads or writes, in one table (docs/windows-facts.md).
 
 No other module spells a registry path: the planner, the simulator and the reports all import
 from here. Entries marked UNCONFIRMED are assumptions without a primary source; they are kept
@@ -32,7 +32,8 @@ PREFER_LOOPBACK_KEY: Final = r"HKLM\SOFTWARE\Wow6432Node\Citrix\VIP"
 OS_VERSION_KEY: Final = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"
 CITRIX_VDA_KEY: Final = r"HKLM\SOFTWARE\Citrix\VirtualDesktopAgent"
 # Where a VDA caches the Citrix policy it received. The value names below are UNCONFIRMED
-# (DOMAIN.md section 4): the behavioural check in vip_bindings is the dependable one.
+# (docs/windows-facts.md#what-a-vda-caches-from-citrix-policy): the behavioural check in
+# vip_bindings is the dependable one.
 CITRIX_APPLIED_VIP_KEY: Final = r"HKLM\SOFTWARE\Policies\Citrix\VirtualIP"
 
 

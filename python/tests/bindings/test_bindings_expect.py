@@ -84,8 +84,9 @@ def test_port_filter_and_unknown_request_when_nothing_listens() -> None:
 
 
 def test_auto_infers_loopback_from_one_session_even_if_others_got_the_vip() -> None:
-    # crm.exe in both features without PreferLoopback: §7 gives the VIP. With PreferLoopback
-    # set, a host still handing out VIPs is wrong, and auto must notice from the one 127/8 bind.
+    # crm.exe in both features without PreferLoopback gets the VIP
+    # (docs/windows-facts.md#where-a-bind-lands). With PreferLoopback set, a host still handing
+    # out VIPs is wrong, and auto must notice from the one 127/8 bind.
     data = after_data()
     for row in data["endpoints"]:
         if row["pid"] in (1200, 1300):

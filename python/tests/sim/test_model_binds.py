@@ -1,4 +1,6 @@
-"""DOMAIN.md section 7 in the host model: where each bind lands, and when changes take effect."""
+"""Where each bind lands in the host model, and when changes take effect.
+
+The rule is docs/windows-facts.md#where-a-bind-lands."""
 
 from __future__ import annotations
 

@@ -250,7 +250,8 @@ def test_a_tsvip_backup_is_restored_through_wmi() -> None:
     result = run_vip_rollback({}, check=False, runner=host, now=NOW)
     assert result.changed and not result.failed, result.msg
     restores = [(op["op"], op["file"]) for op in host.requests[1]["ops"] if op["id"].startswith("restore_")]
-    # WMI values go back through WMI, never through the registry (DOMAIN.md section 2).
+    # WMI values go back through WMI, never through the registry
+    # (docs/windows-facts.md#the-local-store-is-written-only-through-wmi).
     assert restores == [
         ("registry_restore", f"{ROOT}\\{name}\\HKLM_SOFTWARE_Policies_x.reg"),
         ("tsvip_restore", f"{ROOT}\\{name}\\{TSVIP}"),

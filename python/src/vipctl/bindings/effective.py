@@ -2,7 +2,8 @@
 
 Built from what one read-only request returns: `tsvip_get` (WMI Win32_TSVirtualIP), the RD IP
 Virtualization policy key, the PreferLoopback key and the Citrix policy a VDA cached. Policy
-wins over the WMI (local) value one value at a time (DOMAIN.md section 2).
+wins over the WMI (local) value one value at a time
+(docs/windows-facts.md#policy-values-win-over-local-values-one-at-a-time).
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ class EffectiveSettings:
 
         `vip_bindings` with `expect` checks that a rollout took effect: the programs are expected
         to behave as if listed, whatever the host's cached policy says (the Citrix value names on
-        a VDA are UNCONFIRMED, DOMAIN.md section 4, so behaviour is the dependable check).
+        a VDA are UNCONFIRMED, docs/windows-facts.md#what-a-vda-caches-from-citrix-policy, so
+        behaviour is the dependable check).
         """
         keys = _keys(programs)
         if feature is Feature.CITRIX_LOOPBACK:

@@ -1,7 +1,7 @@
 """Where each instance of a listed program should be listening, and whether it is.
 
-This is the product's own statement of DOMAIN.md section 7, written apart from the simulator so
-that each checks the other. Per instance (process in a session) and per port:
+This is the product's own statement of docs/windows-facts.md#where-a-bind-lands, written apart
+from the simulator so that each checks the other. Per instance (process in a session) and per port:
 - session 0 and `/admin` sessions are never virtualized: the program keeps what it asked for;
 - a 127.0.0.1 bind: both features apply and a VIP is leased -> the VIP, unless PreferLoopback
   lists the program -> the Citrix session loopback; Citrix loopback alone -> `citrix_loopback_address`;
@@ -76,7 +76,9 @@ def expected_address(
     settings: EffectiveSettings,
     server_ips: Sequence[str] = (),
 ) -> Expectation:
-    """Where a bind of `requested` by `program` in `session_id` lands (DOMAIN.md section 7)."""
+    """Where a bind of `requested` by `program` in `session_id` lands.
+
+    The rule is docs/windows-facts.md#where-a-bind-lands."""
     if session_id == 0:
         return _unchanged(requested, server_ips, "session 0 is never virtualized")
     if session is not None and session.admin:

@@ -22,8 +22,9 @@ from vipctl.bindings.model import Endpoint
 DYNAMIC_PORT_FIRST = 49152
 
 # Session 0 holds services and the kernel's own sockets (System, svchost, lsass). RD IP
-# Virtualization and virtual loopback never apply there (DOMAIN.md section 1), so they are
-# noise for this audit unless asked for.
+# Virtualization and virtual loopback never apply there
+# (docs/windows-facts.md#sessions-that-are-never-virtualized), so they are noise for this audit
+# unless asked for.
 SYSTEM_SESSION = 0
 
 _WILDCARD = "0.0.0.0"

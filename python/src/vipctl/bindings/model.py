@@ -98,7 +98,8 @@ class Session:
     state: str | None
     station: str | None
     virtual_ip: str | None
-    # `/admin` sessions are never virtualized (DOMAIN.md section 1). The `sessions` op carries it,
+    # `/admin` sessions are never virtualized
+    # (docs/windows-facts.md#sessions-that-are-never-virtualized). The `sessions` op carries it,
     # but vipctl.ps1 cannot detect it on a real host and always says false (UNCONFIRMED, see
     # docs/executor-protocol.md); a row without the field, from an older executor, reads as false.
     admin: bool = False

@@ -2,7 +2,8 @@
 
 The rule follows the seed: a program binding 127.0.0.1 needs Citrix virtual loopback; one
 binding 0.0.0.0 or the server IP needs RD IP Virtualization (per-program list); one doing both
-needs both, and then PreferLoopback decides which wins for its 127.0.0.1 binds (DOMAIN.md 5, 7).
+needs both, and then PreferLoopback decides which wins for its 127.0.0.1 binds
+(docs/windows-facts.md#where-a-bind-lands).
 """
 
 from __future__ import annotations

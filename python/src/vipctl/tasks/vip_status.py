@@ -30,7 +30,7 @@ from vipctl.tasks.common import Response, Runner, TaskResult, failed_result
 MODULE: Final = "vip_status"
 # Session 0 runs services; Windows never virtualizes it.
 SERVICES_SESSION: Final = 0
-# Why a session gets no expected address (DOMAIN.md section 1: not virtualized).
+# Why a session gets no expected address (docs/windows-facts.md#sessions-that-are-never-virtualized).
 SERVICES_SESSION_REASON: Final = "session 0 is never virtualized"
 ADMIN_SESSION_REASON: Final = "/admin sessions are never virtualized"
 

@@ -174,7 +174,7 @@ function Write-TsVipChanges($Instance, $Changes) {
 }
 
 function Save-TsVipBackup($Changes) {
-    # The local store behind Win32_TSVirtualIP is written only through WMI (DOMAIN.md section 2),
+    # The local store behind Win32_TSVirtualIP is written only through WMI (docs/windows-facts.md#the-local-store-is-written-only-through-wmi),
     # so the backup is the WMI values before, which tsvip_restore puts back through the same Set*
     # methods. A later tsvip_set in the same request adds the properties it changes; a property
     # already saved keeps its earliest value, the one before the request.

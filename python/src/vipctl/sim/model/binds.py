@@ -1,4 +1,4 @@
-"""Where a bind really lands: DOMAIN.md section 7, in one place.
+"""Where a bind really lands: docs/windows-facts.md#where-a-bind-lands, in one place.
 
 `BindEnv` is the configuration *in effect when the process started*: RD IP Virtualization as of
 the last boot, Citrix loopback and PreferLoopback as read from the registry at process start. A

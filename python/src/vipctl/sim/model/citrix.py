@@ -1,4 +1,6 @@
-"""A Delivery Controller's Citrix policy store and what a VDA caches from it (DOMAIN.md section 4).
+"""A Delivery Controller's Citrix policy store and what a VDA caches from it.
+
+The store is what docs/windows-facts.md#the-citrix-group-policy-provider describes.
 
 The Citrix Group Policy provider shows each policy as up to two items, `<drive>:\\Computer\\<name>`
 and `<drive>:\\User\\<name>`, which exist independently; each half has its own Enabled, Priority,
@@ -23,8 +25,8 @@ SCOPES = ("site", "ad_gpo")
 UNFILTERED = "Unfiltered"
 HALVES = ("Computer", "User")
 # The half that holds each setting the simulated provider knows (Find-CitrixSettingCategory fails
-# on anything else). The virtual loopback settings are Computer settings as DOMAIN.md section 4
-# reads Citrix's lookup helper; which half Studio uses for them is UNCONFIRMED
+# on anything else). The virtual loopback settings are Computer settings as Citrix's lookup helper
+# reads them; which half Studio uses for them is UNCONFIRMED
 # (docs/windows-facts.md#which-half-holds-the-virtual-loopback-settings), and the executor looks
 # the half up at run time, so it does not depend on this table.
 SETTING_HALF = {

@@ -1,4 +1,8 @@
-"""Operating-system images a simulated host boots from (DOMAIN.md sections 1, 3 and 6).
+"""Operating-system images a simulated host boots from.
+
+Facts: docs/windows-facts.md#supported-operating-systems,
+docs/windows-facts.md#the-winsock-catalog-entry-that-stops-rd-ip-virtualization and
+docs/windows-facts.md#identifying-the-operating-system.
 
 An image fills `HKLM\\...\\CurrentVersion` as Windows does and carries what `Win32_OperatingSystem`
 reports (SKU, ProductType). Server 2019 and 2022 ship the Winsock AppId catalog entry that breaks

@@ -1,5 +1,7 @@
-"""WMI `Win32_TSVirtualIP` (DOMAIN.md section 2): a local store written only through the class,
-with per-value precedence of the group-policy key (`registry_map.RDS_POLICY_KEY`).
+"""WMI `Win32_TSVirtualIP`: a local store written only through the class, with per-value precedence
+of the group-policy key (`registry_map.RDS_POLICY_KEY`).
+
+Facts: docs/windows-facts.md#the-local-store-is-written-only-through-wmi.
 
 The local store lives under `registry_map.RDS_LOCAL_KEY`. Apart from `VirtualizeLoopbackAdresses`
 the value names Windows uses there are UNCONFIRMED, so they are private to this module: nothing

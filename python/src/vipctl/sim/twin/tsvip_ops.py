@@ -35,7 +35,8 @@ def op_tsvip_set(ctx: OpContext, args: dict[str, Any]) -> Outcome:
     changes = tsvip.plan(_by_wmi_name(args.get("properties")))  # type: ignore[arg-type]
     backup = None
     if changes and ctx.writing:
-        # The local store is written only through WMI (DOMAIN.md section 2): the backup is the
+        # The local store is written only through WMI
+        # (docs/windows-facts.md#the-local-store-is-written-only-through-wmi): the backup is the
         # WMI values before, which tsvip_restore puts back through the same Set* methods.
         backup = ctx.backup_tsvip(changes)
         write_changes(tsvip, changes)
