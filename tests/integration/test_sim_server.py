@@ -39,7 +39,7 @@ def _url(sim: SimServer, name: str, scheme: str) -> str:
 def _run_executor(protocol: Protocol) -> tuple[dict[str, Any], bytes, int]:
     shell_id = protocol.open_shell()
     try:
-        command_id = protocol.run_command(shell_id, bootstrap.command_line())
+        command_id = protocol.run_command(shell_id, bootstrap.command_line(), console_mode_stdin=False)
         protocol.send_command_input(shell_id, command_id, bootstrap.stdin_frame(REQUEST), end=True)
         stdout, stderr, code = protocol.get_command_output(shell_id, command_id)
         protocol.cleanup_command(shell_id, command_id)
@@ -144,7 +144,7 @@ def test_operation_timeout_fault_is_retried_by_pywinrm(sim: SimServer) -> None:
     name = _pick(sim, True)
     protocol = _protocol(sim, name, "http", "basic")
     shell_id = protocol.open_shell()
-    command_id = protocol.run_command(shell_id, bootstrap.command_line())
+    command_id = protocol.run_command(shell_id, bootstrap.command_line(), console_mode_stdin=False)
     sim.set_faults(name, {"timeouts": True})
     try:
         from winrm.exceptions import WinRMOperationTimeoutError

@@ -14,7 +14,11 @@ import pytest
 from winrm.exceptions import WinRMOperationTimeoutError, WSManFaultError
 
 from vipctl.executor import bootstrap, script_bytes
+from vipctl.sim.winrs import WinrsShell
 from vipctl.sim.wsman import WsmanEndpoint, ns
+from vipctl.sim.wsman.request import parse_request
+from vipctl.transport import ConnectionSettings
+from vipctl.transport.winrm import WinrmTransport
 
 GUID_UPPER = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$")
 BOOT_ARGS = [
@@ -46,7 +50,7 @@ def test_shell_ids_are_upper_case_guids_and_replies_relate_to_the_request(protoc
 
 def test_executor_runs_through_bootstrap_and_stdin_frame(protocol: Any, backend: Any) -> None:
     shell_id = protocol.open_shell()
-    command_id = protocol.run_command(shell_id, "powershell.exe", BOOT_ARGS)
+    command_id = protocol.run_command(shell_id, "powershell.exe", BOOT_ARGS, console_mode_stdin=False)
     assert GUID_UPPER.match(command_id)
     protocol.send_command_input(shell_id, command_id, bootstrap.stdin_frame(REQUEST), end=True)
     stdout, stderr, code = protocol.get_command_output(shell_id, command_id)
@@ -55,6 +59,68 @@ def test_executor_runs_through_bootstrap_and_stdin_frame(protocol: Any, backend:
     assert json.loads(backend.calls[0][1]) == REQUEST
     protocol.cleanup_command(shell_id, command_id)
     protocol.close_shell(shell_id)
+
+
+@pytest.mark.parametrize("console_mode_stdin", [True, None])
+def test_a_console_stdin_leaves_the_bootstrap_without_its_frame(
+    protocol: Any, backend: Any, console_mode_stdin: bool | None
+) -> None:
+    # pywinrm's default (TRUE), and a client that sends no option at all, give the command a
+    # console: the bootstrap's `$input` stays empty, so it refuses the request and nothing runs.
+    if console_mode_stdin is None:
+        shell = WinrsShell(backend)  # pywinrm always sends the option, so drive the shell itself
+        shell.command("C1", "powershell.exe", [arg.encode() for arg in BOOT_ARGS], {})
+        shell.send("C1", "stdin", bootstrap.stdin_frame(REQUEST), True)
+        result = shell.receive("C1")
+        assert result is not None
+        stdout, code = result.chunks[0].data, result.exit_code
+    else:
+        shell_id = protocol.open_shell()
+        command_id = protocol.run_command(shell_id, "powershell.exe", BOOT_ARGS, console_mode_stdin=True)
+        protocol.send_command_input(shell_id, command_id, bootstrap.stdin_frame(REQUEST), end=True)
+        stdout, _, code = protocol.get_command_output(shell_id, command_id)
+    assert code == 1
+    reply = json.loads(stdout)
+    assert reply["ok"] is False and reply["error"]["kind"] == "bad_request"
+    assert "two base64 lines on stdin" in reply["error"]["message"]
+    assert backend.calls == []
+
+
+class ProtocolBackend:
+    """Completes the recording backend's answer into a protocol response the transport accepts."""
+
+    def __init__(self, recording: Any) -> None:
+        self.recording = recording
+
+    def run_executor(self, script_text_: str, request_json: str) -> tuple[str, int]:
+        stdout, code = self.recording.run_executor(script_text_, request_json)
+        reply = json.loads(stdout)
+        for result in reply["results"]:
+            result["changed"] = False
+        return json.dumps({**reply, "ok": True, "backups": []}), code
+
+
+def test_the_winrm_transport_sends_stdin_as_a_pipe(protocol: Any, backend: Any) -> None:
+    full = ProtocolBackend(backend)
+    protocol.transport.endpoint = WsmanEndpoint("VDA01", lambda uri: WinrsShell(full), max_wait_s=0.01)
+    settings = ConnectionSettings(
+        host="127.0.0.1",
+        port=5985,
+        scheme="http",
+        connection="winrm",
+        auth="ntlm",
+        username="u",
+        password="p",
+    )
+    transport = WinrmTransport(settings)
+    transport._new_protocol = lambda: protocol  # type: ignore[method-assign]
+    request = {"v": 1, "check": True, "backup_dir": None, "ops": [{"op": "host_facts", "id": "facts"}]}
+    response = transport.run(request)
+    assert response.ok and response.results[0].op == "host_facts"
+    commands = [parse_request(sent) for sent in protocol.transport.sent]
+    started = [sent for sent in commands if sent.action == ns.ACTION_COMMAND]
+    assert [sent.options.get("WINRS_CONSOLEMODE_STDIN") for sent in started] == ["FALSE"]
+    transport.close()
 
 
 def test_other_scripts_get_a_powershell_error_naming_their_first_line(protocol: Any) -> None:
@@ -68,7 +134,7 @@ def test_other_scripts_get_a_powershell_error_naming_their_first_line(protocol: 
 
 def test_receive_before_stdin_ends_times_out_with_the_wsman_code(protocol: Any) -> None:
     shell_id = protocol.open_shell()
-    command_id = protocol.run_command(shell_id, "powershell.exe", BOOT_ARGS)
+    command_id = protocol.run_command(shell_id, "powershell.exe", BOOT_ARGS, console_mode_stdin=False)
     with pytest.raises(WinRMOperationTimeoutError):
         protocol.get_command_output_raw(shell_id, command_id)
     body = protocol.transport.sent[-1]

@@ -8,8 +8,13 @@ socket, so they are tested with plain bytes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from types import MappingProxyType
+from typing import Final, Protocol
+
+# A Command without a wsman:OptionSet.
+NO_OPTIONS: Final[Mapping[str, str]] = MappingProxyType({})
 
 
 @dataclass
@@ -53,10 +58,13 @@ class Shell(Protocol):
         Returns an optional payload to echo back (PSRP's creationXml response), else None."""
         ...
 
-    def command(self, command_id: str, command: str, arguments: list[bytes]) -> None:
+    def command(
+        self, command_id: str, command: str, arguments: list[bytes], options: Mapping[str, str] = NO_OPTIONS
+    ) -> None:
         """Start a command. WinRS: `command` is rsp:Command's text and each `arguments` item the UTF-8
         of one rsp:Arguments element; PSRP: arguments[0] = the base64-decoded fragments. `command_id`
-        is upper-case: the client's CommandId attribute when it sent one (PSRP), else a new GUID."""
+        is upper-case: the client's CommandId attribute when it sent one (PSRP), else a new GUID.
+        `options` are the request's wsman:OptionSet (name -> text), e.g. WINRS_CONSOLEMODE_STDIN."""
         ...
 
     def send(self, command_id: str | None, stream: str, data: bytes, end: bool) -> None:

@@ -3,17 +3,23 @@
 A command line carrying the bootstrap collects stdin until End, then hands the framed script and
 request to the host (`ExecutorBackend.run_executor`). Anything else fails the way PowerShell
 would on a host that refuses it: an error record on stderr naming what was sent, exit code 1.
+
+The command's stdin is a pipe only when the client asks for one (`WINRS_CONSOLEMODE_STDIN` =
+`FALSE`). With a console stdin, `powershell.exe` does not turn what is sent into `$input`, so the
+bootstrap sees no frame and refuses the request, as it would on Windows
+(docs/windows-facts.md#powershell-feeds-input-from-stdin-only-when-stdin-is-a-pipe).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from vipctl.executor import script_bytes
-from vipctl.executor.bootstrap import parse_stdin_frame
+from vipctl.executor.bootstrap import FRAME_MESSAGE, parse_stdin_frame
 from vipctl.sim.errors import ScriptRejected
-from vipctl.sim.shell_api import ExecutorBackend, ReceiveResult, StreamChunk
+from vipctl.sim.shell_api import NO_OPTIONS, ExecutorBackend, ReceiveResult, StreamChunk
 from vipctl.sim.winrs_script import first_line, is_bootstrap, powershell_script
 from vipctl.sim.wsman.request import UnknownCommand
 
@@ -22,6 +28,15 @@ EXIT_FAILURE = 1
 # (docs/windows-facts.md#cmdexe-refuses-a-command-line-longer-than-8191-characters).
 CMD_LINE_LIMIT = 8191
 TOO_LONG = b"The command line is too long.\r\n"
+CONSOLE_MODE_STDIN_OPTION = "WINRS_CONSOLEMODE_STDIN"
+# What the bootstrap says when `$input` holds fewer than two lines (executor/bootstrap.py).
+NO_FRAME = FRAME_MESSAGE
+
+
+def stdin_is_console(options: Mapping[str, str]) -> bool:
+    """A console stdin unless the client asked for a pipe; an absent option counts as console
+    (docs/windows-facts.md#winrs-stdin-is-a-console-or-a-pipe-as-the-client-asks)."""
+    return options.get(CONSOLE_MODE_STDIN_OPTION, "TRUE").strip().upper() != "FALSE"
 
 
 def powershell_error(first: str, reason: str) -> bytes:
@@ -47,13 +62,14 @@ def _rejection(first: str) -> bytes:
 def _bad_frame_reply(message: str) -> bytes:
     # Exactly what the bootstrap itself prints when its stdin is not two base64 lines.
     failure = {"kind": "bad_request", "message": f"vipctl bootstrap: {message}"}
-    reply = {"v": 1, "ok": False, "error": failure, "results": [], "backups": []}
+    reply = {"v": 1, "ok": False, "results": [], "backups": [], "error": failure}
     return json.dumps(reply, separators=(",", ":")).encode("utf-8")
 
 
 @dataclass
 class _Command:
     runs_bootstrap: bool
+    console_stdin: bool = False
     stdin: bytearray = field(default_factory=bytearray)
     stdout: bytearray = field(default_factory=bytearray)
     stderr: bytearray = field(default_factory=bytearray)
@@ -71,7 +87,9 @@ class WinrsShell:
     def create(self, creation_payload: bytes | None) -> bytes | None:
         return None
 
-    def command(self, command_id: str, command: str, arguments: list[bytes]) -> None:
+    def command(
+        self, command_id: str, command: str, arguments: list[bytes], options: Mapping[str, str] = NO_OPTIONS
+    ) -> None:
         line = " ".join([command, *(arg.decode("utf-8", errors="replace") for arg in arguments)]).strip()
         if len(line) > CMD_LINE_LIMIT:
             refused = _Command(runs_bootstrap=False, exit_code=EXIT_FAILURE)
@@ -80,7 +98,9 @@ class WinrsShell:
             return
         script = powershell_script(line)
         if script is not None and is_bootstrap(script):
-            self._commands[command_id] = _Command(runs_bootstrap=True)
+            self._commands[command_id] = _Command(
+                runs_bootstrap=True, console_stdin=stdin_is_console(options)
+            )
             return
         finished = _Command(runs_bootstrap=False, exit_code=EXIT_FAILURE)
         finished.stderr += _rejection(first_line(script if script is not None else line))
@@ -97,6 +117,11 @@ class WinrsShell:
             self._run(command)
 
     def _run(self, command: _Command) -> None:
+        if command.console_stdin:
+            # The data went to a console, not to the bootstrap's `$input`: it reads no frame.
+            command.stdout += _bad_frame_reply(NO_FRAME)
+            command.exit_code = EXIT_FAILURE
+            return
         try:
             script, request_json = parse_stdin_frame(bytes(command.stdin))
         except ValueError as exc:

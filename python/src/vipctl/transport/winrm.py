@@ -119,7 +119,12 @@ class WinrmTransport:
             self._shell_id = self._protocol.open_shell()
         self._signal_finished(self._protocol, self._shell_id)
         executable, _, arguments = bootstrap.command_line().partition(" ")
-        command_id = self._protocol.run_command(self._shell_id, executable, [arguments])
+        # stdin as a pipe, as Ansible's winrm connection sends it: the bootstrap reads its frame
+        # through `$input`, which a console-mode stdin leaves empty
+        # (docs/windows-facts.md#powershell-feeds-input-from-stdin-only-when-stdin-is-a-pipe).
+        command_id = self._protocol.run_command(
+            self._shell_id, executable, [arguments], console_mode_stdin=False
+        )
         return self._protocol, self._shell_id, command_id
 
     def _start(self) -> tuple[Protocol, str, str]:

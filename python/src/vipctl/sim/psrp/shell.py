@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,7 @@ from vipctl.sim.psrp.classify import BootstrapCall, Invocation, classify
 from vipctl.sim.psrp.execute import Failed, Outcome, execute
 from vipctl.sim.psrp.outbox import Outbox
 from vipctl.sim.psrp.pool import SimRunspacePool
-from vipctl.sim.shell_api import ExecutorBackend, ReceiveResult, StreamChunk
+from vipctl.sim.shell_api import NO_OPTIONS, ExecutorBackend, ReceiveResult, StreamChunk
 from vipctl.sim.wsman.request import UnknownCommand
 
 _FINISHED = (PSInvocationState.Completed, PSInvocationState.Failed, PSInvocationState.Stopped)
@@ -74,7 +75,10 @@ class PsrpShell:
             self._feed(creation_payload, None)
         return None
 
-    def command(self, command_id: str, command: str, arguments: list[bytes]) -> None:
+    def command(
+        self, command_id: str, command: str, arguments: list[bytes], options: Mapping[str, str] = NO_OPTIONS
+    ) -> None:
+        del options  # WinRS options; a PSRP pipeline has no stdin console
         if not arguments:
             raise ValueError("a PowerShell command needs the CREATE_PIPELINE fragments as its argument")
         with self._lock:

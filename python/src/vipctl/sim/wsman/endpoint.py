@@ -219,7 +219,7 @@ class WsmanEndpoint:
         else:
             arguments = [arg.encode("utf-8") for arg in raw_args]
         command_id = (line.get("CommandId") or _new_id()).upper()
-        shell.command(command_id, command, arguments)
+        shell.command(command_id, command, arguments, request.options)
         body = f"<rsp:CommandResponse><rsp:CommandId>{command_id}</rsp:CommandId></rsp:CommandResponse>"
         return self._ok(request, body)
 
