@@ -10,12 +10,12 @@ from vipctl.plan import LOOPBACK_UNCONFIRMED_WARNING, observed_loopback_applied
 from vipctl.request_builders import CITRIX_APPLIED, backup_dir_for, prefer_loopback_request
 from vipctl.settings import parse_prefer_loopback
 from vipctl.tasks.common import (
-    Response,
     Runner,
     TaskResult,
     applied_result,
     collect_changes,
     failed_result,
+    host_verdict,
     utc_now,
 )
 
@@ -32,11 +32,11 @@ def run_citrix_prefer_loopback(
     """
     prefer = parse_prefer_loopback(params)
     built = prefer_loopback_request(prefer, check=check, backup_dir=backup_dir_for(MODULE, utc_now(now)))
-    response = Response(runner(built.request))
+    response = runner(built.request)
     failure = response.first_failure()
     if failure is not None:
         return failed_result(response, failure)
-    verdict = response.verdict()
+    verdict = host_verdict(response)
     assert verdict is not None  # the support guard passed, so facts were read
     warnings = list(verdict.warnings)
     loopback = observed_loopback_applied(response.data(CITRIX_APPLIED).get("values") or {})

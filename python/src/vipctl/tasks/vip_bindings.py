@@ -16,8 +16,9 @@ from vipctl.bindings.audit import audit_host
 from vipctl.bindings.effective import Feature, effective_settings
 from vipctl.bindings.model import BindingsDataError, parse_net_endpoints, parse_sessions
 from vipctl.bindings.query import BindingsQuery, parse_bindings_query
+from vipctl.executor.codec import Response
 from vipctl.request_builders import CITRIX_APPLIED, FACTS, PREFER, RDS_POLICY, SESSIONS, TSVIP, new_request
-from vipctl.tasks.common import Response, Runner, TaskResult, failed_result, utc_now
+from vipctl.tasks.common import Runner, TaskResult, failed_result, utc_now
 
 MODULE: Final = "vip_bindings"
 ENDPOINTS: Final = "endpoints"
@@ -85,7 +86,7 @@ def run_vip_bindings(
     """
     del check  # nothing is written either way
     query = parse_bindings_query(params)  # SettingsError here, before any round trip
-    response = Response(runner(bindings_request()))
+    response = runner(bindings_request())
     failure = response.first_failure()
     if failure is not None:
         return failed_result(response, failure)
