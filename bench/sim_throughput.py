@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from vipctl.cli.session import response_to_dict
 from vipctl.sim.farm import load_farm, scaled_farm
 from vipctl.sim.relocate import block_for_this_process, relocate_farm
 from vipctl.sim.server import SimServer
@@ -56,12 +55,8 @@ def calls_per_second(connection: str, seconds: float) -> tuple[float, int]:
             connection=connection,
         )
         with open_transport(settings) as transport:
-
-            def runner(request: dict[str, Any]) -> dict[str, Any]:
-                return response_to_dict(transport.run(request))
-
             while time.monotonic() < deadline:
-                run_vip_status({}, check=False, runner=runner)
+                run_vip_status({}, check=False, runner=transport.run)
                 with lock:
                     count += 1
 

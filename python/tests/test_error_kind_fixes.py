@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import json
+
 from vipctl.executor import bootstrap
+from vipctl.executor.codec import Response, decode_response
 from vipctl.executor.errors import OpFailed
-from vipctl.tasks.common import Response, failure_message
+from vipctl.tasks.common import failure_message
 
 
-def _failed(kind: str) -> dict[str, object]:
-    return {
+def _failed(kind: str) -> Response:
+    raw = {
         "v": 1,
         "ok": False,
         "results": [{"op": "citrix_policy_set", "ok": False, "error": {"kind": kind, "message": "denied"}}],
         "backups": [],
     }
+    return decode_response(json.dumps(raw), 1, host="h")
 
 
 def test_delegation_required_names_credssp_and_kerberos_delegation() -> None:
-    raw = _failed("delegation_required")
-    response = Response(raw)
-    message = failure_message(response, raw["results"][0])  # type: ignore[index]
+    response = _failed("delegation_required")
+    message = failure_message(response, response.results[0])
     assert "CredSSP" in message and "Kerberos delegation" in message
     error = OpFailed(
         kind="delegation_required", message="denied", op="citrix_policy_set", op_id=None, host="h"
@@ -29,15 +32,15 @@ def test_delegation_required_names_credssp_and_kerberos_delegation() -> None:
 
 def test_constrained_language_names_the_application_control_policy() -> None:
     raw = {"v": 1, "ok": False, "error": {"kind": "constrained_language", "message": "CLM"}, "results": []}
-    response = Response(raw)
+    response = decode_response(json.dumps(raw), 1, host="h")
     failure = response.first_failure()
     assert failure is not None
     assert "AppLocker or WDAC" in failure_message(response, failure)
 
 
 def test_a_plain_kind_keeps_the_hosts_message_alone() -> None:
-    raw = _failed("access_denied")
-    assert failure_message(Response(raw), raw["results"][0]).endswith("access_denied: denied")  # type: ignore[index]
+    response = _failed("access_denied")
+    assert failure_message(response, response.results[0]).endswith("access_denied: denied")
 
 
 def test_the_bootstrap_checks_the_language_mode_before_any_dotnet_call() -> None:

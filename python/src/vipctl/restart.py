@@ -9,9 +9,11 @@ CLI and verification still know about it, and a restart of the host clears it by
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
+
+from vipctl.executor.codec import Response
 
 RESTART_STATE: Final = "restart_state"
 MARK_PREFIX: Final = "restart_mark_after_"
@@ -57,28 +59,20 @@ def mark_ops(writes: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
     ]
 
 
-def _result_data(results: Mapping[str, Mapping[str, Any]], op_id: str) -> Mapping[str, Any] | None:
-    result = results.get(op_id) or {}
-    if not result.get("ok") or result.get("skipped"):
-        return None
-    data = result.get("data")
-    return data if isinstance(data, Mapping) else None
-
-
-def pending_restart(results: Mapping[str, Mapping[str, Any]]) -> PendingRestart:
+def pending_restart(response: Response) -> PendingRestart:
     """What the host says after the request: the last mark made (or previewed), else the state read."""
-    marks = [k for k in results if k.startswith(MARK_PREFIX) and _result_data(results, k) is not None]
+    marks = [r.id for r in response.results if r.id and r.id.startswith(MARK_PREFIX) and response.ran(r.id)]
     if marks:
-        data = _result_data(results, marks[-1]) or {}
+        data = response.data(marks[-1])
         return PendingRestart(
             True,
             tuple(str(r) for r in data.get("reasons") or []),
             data.get("set_utc"),
             data.get("last_boot_utc"),
         )
-    state = _result_data(results, RESTART_STATE)
-    if state is None:
+    if not response.ran(RESTART_STATE):
         return PendingRestart(False)
+    state = response.data(RESTART_STATE)
     marker = state.get("marker") or {}
     if not state.get("pending"):
         return PendingRestart(False, last_boot_utc=state.get("last_boot_utc"))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -8,6 +9,7 @@ import pytest
 from farm_tables import SERVER_IP, after_data, before_data, sessions_data
 
 from vipctl import registry_map
+from vipctl.executor.codec import Response, decode_response
 from vipctl.settings import SettingsError
 from vipctl.tasks.vip_bindings import run_vip_bindings
 
@@ -71,7 +73,7 @@ class FakeHost:
             )
         return _key(path, None)
 
-    def __call__(self, request: dict[str, Any]) -> Mapping[str, Any]:
+    def __call__(self, request: dict[str, Any]) -> Response:
         self.requests.append(request)
         results = []
         for op in request["ops"]:
@@ -82,7 +84,8 @@ class FakeHost:
             results.append(
                 {"op": op["op"], "id": op["id"], "ok": True, "changed": False, "data": self._data(op)}
             )
-        return {"v": 1, "ok": self.fail_op is None, "results": results, "backups": []}
+        raw = {"v": 1, "ok": self.fail_op is None, "results": results, "backups": []}
+        return decode_response(json.dumps(raw), 0, host="RDSH01")
 
 
 def test_audit_is_one_read_only_request() -> None:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from vipctl import registry_map
+from vipctl.executor.codec import Response, decode_response
 
 SERVER_2022: dict[str, Any] = {
     "computer_name": "RDSH01",
@@ -82,7 +84,11 @@ class FakeHost:
             )
 
     # ---- the runner ----------------------------------------------------------------------------
-    def __call__(self, request: dict[str, Any]) -> dict[str, Any]:
+    def __call__(self, request: dict[str, Any]) -> Response:
+        """Answer through the real decoder, so a fake answer the protocol refuses fails the test."""
+        return decode_response(json.dumps(self.answer(request)), 0, host="fake")
+
+    def answer(self, request: dict[str, Any]) -> dict[str, Any]:
         self.requests.append(copy.deepcopy(request))
         self.check = bool(request["check"])
         self.backup_dir = request["backup_dir"]

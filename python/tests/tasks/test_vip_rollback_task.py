@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from vipctl import executor, registry_map
+from vipctl.executor.codec import Response, decode_response
 from vipctl.request_builders import BACKUP_STAMP_FORMAT, new_request
 from vipctl.settings import SettingsError
 from vipctl.sim.farm import load_farm
@@ -35,7 +35,7 @@ class ScriptedHost:
         self.fail_op = fail_op
         self.requests: list[dict[str, Any]] = []
 
-    def __call__(self, request: dict[str, Any]) -> Mapping[str, Any]:
+    def __call__(self, request: dict[str, Any]) -> Response:
         self.requests.append(request)
         results: list[dict[str, Any]] = []
         for index, op in enumerate(request["ops"]):
@@ -55,11 +55,11 @@ class ScriptedHost:
                     "id": op["id"],
                     "ok": False,
                     "skipped": True,
-                    "error": {"kind": "skipped"},
+                    "error": {"kind": "skipped", "message": "not run"},
                 }
             results.append(result)
         ok = all(r["ok"] for r in results)
-        return {"v": 1, "ok": ok, "results": results, "backups": []}
+        return decode_response(json.dumps({"v": 1, "ok": ok, "results": results, "backups": []}), 0, host="h")
 
 
 def marker(set_name: str) -> str:
@@ -201,10 +201,9 @@ def test_bad_options_fail_before_the_host_is_contacted(params: dict[str, Any], f
 def test_end_to_end_on_the_simulator_restores_registry_exactly() -> None:
     vda = load_farm(None).hosts["vda2019-01"]
 
-    def runner(request: dict[str, Any]) -> Mapping[str, Any]:
-        out, _ = vda.run_executor(executor.script_text(), json.dumps(request))
-        response: Mapping[str, Any] = json.loads(out)
-        return response
+    def runner(request: dict[str, Any]) -> Response:
+        out, code = vda.run_executor(executor.script_text(), json.dumps(request))
+        return decode_response(out, code, host=vda.name)
 
     # The policy key's parents exist first: the executor backs up only the key it writes.
     parent = registry_map.RDS_POLICY_KEY.rsplit("\\", 1)[0]
@@ -262,10 +261,9 @@ def test_a_tsvip_backup_is_restored_through_wmi() -> None:
 def test_end_to_end_wmi_settings_go_back_through_wmi_with_a_warning_for_the_adapter() -> None:
     vda = load_farm(None).hosts["vda2019-01"]
 
-    def runner(request: dict[str, Any]) -> Mapping[str, Any]:
-        out, _ = vda.run_executor(executor.script_text(), json.dumps(request))
-        response: Mapping[str, Any] = json.loads(out)
-        return response
+    def runner(request: dict[str, Any]) -> Response:
+        out, code = vda.run_executor(executor.script_text(), json.dumps(request))
+        return decode_response(out, code, host=vda.name)
 
     before = vda.tsvip.properties()
     assert before["NetworkAdapterMacAddress"] == "", "the farm host starts with no adapter selected"
@@ -281,7 +279,7 @@ def test_end_to_end_wmi_settings_go_back_through_wmi_with_a_warning_for_the_adap
     stamp = (NOW + timedelta(seconds=1)).strftime(BACKUP_STAMP_FORMAT)
     select = {"op": "tsvip_set", "id": "select", "properties": {"NetworkAdapterMacAddress": vda.adapter.mac}}
     selected = runner(new_request([select], check=False, backup_dir=f"{ROOT}\\{stamp}-rds_ip_virtualization"))
-    assert selected["ok"], selected
+    assert selected.ok, selected
     files = vda.snapshot()["files"]
     assert sum(f.lower().endswith("-rds_ip_virtualization\\tsvip.json") for f in files) == 2
     assert not any("terminal_server_tsappsrv_virtualip" in f.lower() for f in files), "no reg export of L"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from typing import Any
 
 from vipctl.executor import bootstrap
+from vipctl.executor.codec import Response, decode_response, stderr_text
+from vipctl.executor.errors import MalformedResponse
 
 SUPPORTED_CONNECTIONS = ("winrm", "psrp")
 
@@ -35,7 +35,10 @@ def check_connection(connection: Any) -> None:
 
 
 class ConnectionRunner:
-    """A `vipctl.tasks` runner: request dict in, decoded response dict out, one exec per call."""
+    """A `vipctl.tasks` runner: request in, `codec.Response` out, one exec per call.
+
+    The output goes through the same decoder as the CLI's transports (`codec.decode_response`):
+    protocol version, `ok` against the results, exit code, CLIXML progress lines."""
 
     def __init__(self, connection: Any, host_label: str) -> None:
         check_connection(connection)
@@ -43,16 +46,14 @@ class ConnectionRunner:
         self._host = host_label
         self.calls = 0
 
-    def __call__(self, request: Mapping[str, Any]) -> Mapping[str, Any]:
+    def __call__(self, request: dict[str, Any]) -> Response:
         self.calls += 1
         # The shell plugin's own encoding: both connection plugins recognise it, and psrp runs the
         # decoded bootstrap in its open runspace instead of starting powershell.exe.
         command = self._connection._shell._encode_script(
             bootstrap.BOOTSTRAP_PS1, as_list=False, strict_mode=False, preserve_rc=False
         )
-        rc, stdout, stderr = self._connection.exec_command(
-            command, in_data=bootstrap.stdin_frame(dict(request))
-        )
+        rc, stdout, stderr = self._connection.exec_command(command, in_data=bootstrap.stdin_frame(request))
         try:
             return decode_output(self._host, rc, stdout, stderr)
         except ExecutorTransportError as exc:
@@ -71,21 +72,14 @@ def redact(text: str, secret: str | None) -> str:
     return text.replace(secret, "********") if secret else text
 
 
-def decode_output(host: str, rc: int, stdout: bytes, stderr: bytes) -> Mapping[str, Any]:
-    text = stdout.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
+def decode_output(host: str, rc: int, stdout: bytes, stderr: bytes) -> Response:
+    """The connection's output decoded by the protocol codec; anything else names the host's stderr."""
+    text = stdout.decode("utf-8", errors="replace")
     try:
-        response = json.loads(text)
-    except ValueError:
-        detail = stderr.decode("utf-8", errors="replace").strip()[:2000] or text[:2000]
+        return decode_response(text, rc, host=host)
+    except MalformedResponse as exc:
+        detail = stderr_text(stderr)[:2000] or text.strip()[:2000]
+        suffix = f": {detail}" if detail else ""
         raise ExecutorTransportError(
-            f"{host}: the vipctl executor returned no JSON response (exit code {rc}): {detail}"
+            f"{host}: the vipctl executor returned no valid response ({exc.detail}){suffix}"
         ) from None
-    if not isinstance(response, dict):
-        raise ExecutorTransportError(f"{host}: the vipctl executor response is not a JSON object")
-    if response.get("v") != 1 or isinstance(response.get("v"), bool):
-        # Another protocol's fields cannot be read as ours; the request may have run, so say so.
-        raise ExecutorTransportError(
-            f"{host}: the vipctl executor answered in protocol version {response.get('v')!r}, not 1; "
-            "the request may have been applied: check with vip_status before running it again"
-        )
-    return response

@@ -1,33 +1,15 @@
-"""One host's open transport as a `vipctl.tasks` runner, and the pool that keeps them for a CLI run."""
+"""One host's open transport as a `vipctl.tasks` runner (request in, decoded `codec.Response` out),
+and the pool that keeps them for a CLI run."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self
 
 from vipctl.executor.codec import Response
 from vipctl.fleet import run_fleet
 from vipctl.transport import ConnectionSettings, Transport, open_transport
-
-
-def response_to_dict(response: Response) -> dict[str, Any]:
-    """The decoded response back in the executor protocol's JSON shape, which the tasks read."""
-    results: list[dict[str, Any]] = []
-    for item in response.results:
-        result: dict[str, Any] = {"op": item.op, "ok": item.ok, "changed": item.changed, "data": item.data}
-        if item.id is not None:
-            result["id"] = item.id
-        if item.skipped:
-            result["skipped"] = True
-        if item.error is not None:
-            result["error"] = {"kind": item.error.kind, "message": item.error.message}
-        results.append(result)
-    raw: dict[str, Any] = {"v": 1, "ok": response.ok, "results": results, "backups": list(response.backups)}
-    if response.error is not None:
-        raw["error"] = {"kind": response.error.kind, "message": response.error.message}
-    return raw
 
 
 class HostSession:
@@ -38,9 +20,9 @@ class HostSession:
         self.requests = 0
         self._transport: Transport = open_transport(settings)
 
-    def __call__(self, request: dict[str, Any]) -> Mapping[str, Any]:
+    def __call__(self, request: dict[str, Any]) -> Response:
         self.requests += 1
-        return response_to_dict(self._transport.run(request))
+        return self._transport.run(request)
 
     def close(self) -> None:
         self._transport.close()

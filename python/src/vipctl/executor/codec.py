@@ -7,6 +7,7 @@ executor's stdout into typed results and refuses anything that is not exactly on
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -348,23 +349,63 @@ class Response:
     error: OpError | None = None
 
     def by_id(self, op_id: str) -> OpResult:
+        found = self.result(op_id)
+        if found is None:
+            raise KeyError(f"{self.host}: no result with id {op_id!r}")
+        return found
+
+    def result(self, op_id: str) -> OpResult | None:
+        """The result of the op with this id, or None when the request had no such op."""
         for result in self.results:
             if result.id == op_id:
                 return result
-        raise KeyError(f"{self.host}: no result with id {op_id!r}")
+        return None
+
+    def ran(self, op_id: str) -> bool:
+        """The op ran and succeeded (not skipped by its `when`, not failed)."""
+        found = self.result(op_id)
+        return found is not None and found.ok and not found.skipped
+
+    def skipped(self, op_id: str) -> bool:
+        found = self.result(op_id)
+        return found is not None and found.skipped
+
+    def data(self, op_id: str) -> dict[str, Any]:
+        """The op's data when it ran, else an empty mapping (a read that did not happen found nothing)."""
+        found = self.result(op_id)
+        return found.data if found is not None and self.ran(op_id) else {}
+
+    def first_failure(self) -> OpResult | None:
+        """The op that failed (not those skipped after it); a refused request counts as op `(request)`."""
+        if self.error is not None:
+            return OpResult(
+                op="(request)", id=None, ok=False, changed=False, skipped=False, data={}, error=self.error
+            )
+        for result in self.results:
+            if not result.ok and not result.skipped:
+                return result
+        return None
 
     def raise_for_error(self) -> None:
         """Raise `OpFailed` for a refused request or the first op that failed (not one merely skipped)."""
-        if self.error is not None:
-            raise OpFailed(
-                kind=self.error.kind, message=self.error.message, op="request", op_id=None, host=self.host
-            )
-        for result in self.results:
-            if result.error is not None and result.error.kind != "skipped":
-                result.raise_for_error(self.host)
+        failure = self.first_failure()
+        if failure is not None:
+            failure.raise_for_error(self.host)
 
 
 _CLIXML_LINE = re.compile(r"^\s*(#< CLIXML|<Objs\b)")
+_CLIXML_ERROR = re.compile(r'<S S="Error">(.*?)</S>', re.DOTALL)
+_CLIXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def stderr_text(raw: bytes) -> str:
+    """Readable text from stderr, unwrapping PowerShell's `#< CLIXML` error records."""
+    text = raw.decode("utf-8", errors="replace")
+    if not text.startswith("#< CLIXML"):
+        return text.strip()
+    parts = [html.unescape(part) for part in _CLIXML_ERROR.findall(text)]
+    joined = "".join(_CLIXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), part) for part in parts)
+    return joined.strip()
 
 
 def output_lines(text: str) -> list[str]:

@@ -10,12 +10,12 @@ from vipctl.plan import FEATURE_LOOPBACK, FEATURE_RDS, LOOPBACK_UNCONFIRMED_WARN
 from vipctl.request_builders import CITRIX_APPLIED, backup_dir_for, prefer_loopback_request
 from vipctl.settings import SettingsError, parse_prefer_loopback
 from vipctl.tasks.common import (
-    Response,
     Runner,
     TaskResult,
     applied_result,
     collect_changes,
     failed_result,
+    host_verdict,
     utc_now,
 )
 
@@ -48,11 +48,11 @@ def run_citrix_prefer_loopback(
     built = prefer_loopback_request(
         prefer, check=check, backup_dir=backup_dir_for(MODULE, utc_now(now)), assume_enabled=assumed
     )
-    response = Response(runner(built.request))
+    response = runner(built.request)
     failure = response.first_failure()
     if failure is not None:
         return failed_result(response, failure)
-    verdict = response.verdict()
+    verdict = host_verdict(response)
     assert verdict is not None  # the support guard passed, so facts were read
     warnings = list(verdict.warnings)
     loopback = observed_loopback_applied(response.data(CITRIX_APPLIED).get("values") or {})

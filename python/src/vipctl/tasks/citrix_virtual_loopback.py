@@ -9,7 +9,6 @@ from typing import Any, Final
 from vipctl.request_builders import CITRIX_POLICY, backup_dir_for, citrix_loopback_request
 from vipctl.settings import parse_citrix_loopback_policy
 from vipctl.tasks.common import (
-    Response,
     Runner,
     TaskResult,
     applied_result,
@@ -27,7 +26,7 @@ def run_citrix_virtual_loopback(
     """Validate `params` (SettingsError before any host contact), then one request, one runner call."""
     policy = parse_citrix_loopback_policy(params)
     built = citrix_loopback_request(policy, check=check, backup_dir=backup_dir_for(MODULE, utc_now(now)))
-    response = Response(runner(built.request))
+    response = runner(built.request)
     failure = response.first_failure()
     if failure is not None:
         return failed_result(response, failure)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from vipctl.diff import render_diff
+from vipctl.executor.codec import OpResult, Response
 from vipctl.executor.errors import with_fix
 from vipctl.hostinfo import HostVerdict, classify
 from vipctl.plan import RESTART_FEATURES, Change
 from vipctl.request_builders import FACTS, SUPPORTED, WriteSpec
 from vipctl.restart import pending_restart
 
-# Takes a request dict, returns the decoded response dict (executor protocol); raises on transport errors.
-Runner = Callable[[dict[str, Any]], Mapping[str, Any]]
+# Takes a request (built by `codec.build_request`), returns the response decoded by the same codec;
+# raises on transport errors and on output that is not one protocol response.
+Runner = Callable[[dict[str, Any]], Response]
 
 
 @dataclass
@@ -50,83 +52,46 @@ def utc_now(now: datetime | None) -> datetime:
     return now if now is not None else datetime.now(UTC)
 
 
-class Response:
-    """Results of one executor response, by op id."""
-
-    def __init__(self, raw: Mapping[str, Any]) -> None:
-        self.raw = raw
-        results = raw.get("results")
-        self.results: list[Mapping[str, Any]] = (
-            [r for r in results if isinstance(r, Mapping)] if isinstance(results, list) else []
-        )
-        self.by_id = {str(r["id"]): r for r in self.results if "id" in r}
-
-    def result(self, op_id: str) -> Mapping[str, Any]:
-        return self.by_id.get(op_id, {})
-
-    def ran(self, op_id: str) -> bool:
-        found = self.result(op_id)
-        return bool(found.get("ok")) and not found.get("skipped")
-
-    def data(self, op_id: str) -> Mapping[str, Any]:
-        data = self.result(op_id).get("data") if self.ran(op_id) else None
-        return data if isinstance(data, Mapping) else {}
-
-    @property
-    def backups(self) -> list[str]:
-        backups = self.raw.get("backups")
-        return [str(b) for b in backups] if isinstance(backups, list) else []
-
-    def first_failure(self) -> Mapping[str, Any] | None:
-        """The op that failed (not the ones skipped after it), or a stand-in for a refused request."""
-        error = self.raw.get("error")
-        if self.raw.get("ok") is False and isinstance(error, Mapping) and not self.results:
-            return {"op": "(request)", "error": error}
-        for result in self.results:
-            if result.get("ok") is False and not result.get("skipped"):
-                return result
-        return None
-
-    def verdict(self) -> HostVerdict | None:
-        facts = self.data(FACTS)
-        return classify(facts) if facts else None
+def host_verdict(response: Response) -> HostVerdict | None:
+    """The support verdict from the request's `host_facts` read, when it ran."""
+    facts = response.data(FACTS)
+    return classify(facts) if facts else None
 
 
-def failure_message(response: Response, failure: Mapping[str, Any]) -> str:
+def failure_message(response: Response, failure: OpResult) -> str:
     """Name the op and the host's message; an unsupported-OS refusal gets classify's reason."""
-    error = failure.get("error")
-    error = error if isinstance(error, Mapping) else {}
-    kind = error.get("kind", "failed")
-    message = error.get("message", "no message")
-    label = failure.get("id") or failure.get("op")
-    verdict = response.verdict()
+    kind = failure.error.kind if failure.error else "failed"
+    message = failure.error.message if failure.error else "no message"
+    label = failure.id or failure.op
+    verdict = host_verdict(response)
     if kind == "precondition_failed":
-        if failure.get("id") == SUPPORTED and verdict is not None:
+        if failure.id == SUPPORTED and verdict is not None:
             return f"refused: {verdict.reason}"
         return f"refused: {message}"
-    return f"op {label} ({failure.get('op')}) failed: {kind}: {with_fix(str(kind), str(message))}"
+    return f"op {label} ({failure.op}) failed: {kind}: {with_fix(str(kind), str(message))}"
 
 
-def failed_result(response: Response, failure: Mapping[str, Any]) -> TaskResult:
-    verdict = response.verdict()
+def failed_result(response: Response, failure: OpResult) -> TaskResult:
+    verdict = host_verdict(response)
     data: dict[str, Any] = {"support": verdict.to_dict()} if verdict else {}
-    error = failure.get("error")
-    if isinstance(error, Mapping):
-        data["error"] = {"op": failure.get("id") or failure.get("op"), **error}
+    if failure.error is not None:
+        data["error"] = {
+            "op": failure.id or failure.op,
+            "kind": failure.error.kind,
+            "message": failure.error.message,
+        }
     return TaskResult(
-        failed=True, msg=failure_message(response, failure), data=data, backups=response.backups
+        failed=True, msg=failure_message(response, failure), data=data, backups=list(response.backups)
     )
 
 
-def _changes_of(spec: WriteSpec, result: Mapping[str, Any]) -> list[Change]:
-    op = result.get("op")
-    raw = result.get("data")
-    data: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-    if op == "registry_rename_key":
+def _changes_of(spec: WriteSpec, result: OpResult) -> list[Change]:
+    data = result.data
+    if result.op == "registry_rename_key":
         if data.get("state") != "renamed":
             return []
         return [Change(spec.feature, spec.target, "(key)", data.get("path"), data.get("new_path"), True)]
-    if op == "feature_install":
+    if result.op == "feature_install":
         if data.get("state") != "installed":
             return []
         name = str(data.get("name"))
@@ -155,8 +120,9 @@ def collect_changes(response: Response, writes: Sequence[WriteSpec]) -> list[Cha
     """The changes the host reports it made (or, in check mode, would make), in request order."""
     changes: list[Change] = []
     for spec in writes:
-        if response.ran(spec.op_id):
-            changes += _changes_of(spec, response.result(spec.op_id))
+        result = response.result(spec.op_id)
+        if result is not None and response.ran(spec.op_id):
+            changes += _changes_of(spec, result)
     return changes
 
 
@@ -174,7 +140,7 @@ def applied_result(
     else:
         verb = "would change" if check else "changed"
         msg = f"{verb} {len(changes)} setting(s)"
-    restart = pending_restart(response.by_id)
+    restart = pending_restart(response)
     reboot = any(c.reboot_required for c in changes) or restart.pending
     if reboot:
         msg += "; " + (restart.describe() or "a restart is required for it to take effect")
@@ -185,5 +151,5 @@ def applied_result(
         diff=render_diff(changes),
         reboot_required=reboot,
         warnings=list(warnings),
-        backups=response.backups,
+        backups=list(response.backups),
     )

@@ -21,12 +21,12 @@ from vipctl.request_builders import (
 )
 from vipctl.settings import parse_rds_ip_virtualization
 from vipctl.tasks.common import (
-    Response,
     Runner,
     TaskResult,
     applied_result,
     collect_changes,
     failed_result,
+    host_verdict,
     utc_now,
 )
 
@@ -39,11 +39,11 @@ def run_rds_ip_virtualization(
     """Validate `params` (SettingsError before any host contact), then one request, one runner call."""
     rds = parse_rds_ip_virtualization(params)
     built = rds_request(rds, check=check, backup_dir=backup_dir_for(MODULE, utc_now(now)))
-    response = Response(runner(built.request))
+    response = runner(built.request)
     failure = response.first_failure()
     if failure is not None:
         return failed_result(response, failure)
-    verdict = response.verdict()
+    verdict = host_verdict(response)
     assert verdict is not None  # the support guard passed, so facts were read
     tsvip = response.data(TSVIP)
     before = effective_rds(
@@ -61,8 +61,7 @@ def run_rds_ip_virtualization(
             "winsock_fix: skip on a build that needs it (KB 4501072): sessions may not get virtual IPs"
         )
     if (
-        WRITE_WINSOCK in response.by_id
-        and response.result(WRITE_WINSOCK).get("skipped")
+        response.skipped(WRITE_WINSOCK)
         and verdict.needs_winsock_fix
         and response.data(WINSOCK_KEY).get("exists")
     ):
@@ -76,7 +75,7 @@ def run_rds_ip_virtualization(
             "PreferLoopback is still set: Citrix says to use it only while both features are enabled; "
             "remove it first (citrix_prefer_loopback with enabled: false)"
         )
-    if WRITE_TSVIP in response.by_id and response.result(WRITE_TSVIP).get("skipped"):
+    if response.skipped(WRITE_TSVIP):
         warnings.append(
             "the WMI settings were not applied: the RD Session Host role is being installed; "
             "restart the host and run this module again"

@@ -16,10 +16,11 @@ from vipctl.bindings.audit import audit_host
 from vipctl.bindings.effective import Feature, effective_settings
 from vipctl.bindings.model import BindingsDataError, parse_net_endpoints, parse_sessions
 from vipctl.bindings.query import BindingsQuery, parse_bindings_query
+from vipctl.executor.codec import Response
 from vipctl.plan import UNSUPPORTED_POLICY_WARNING, observed_loopback_applied
 from vipctl.request_builders import CITRIX_APPLIED, FACTS, PREFER, RDS_POLICY, SESSIONS, TSVIP, new_request
 from vipctl.restart import NOT_YET_VIRTUALIZED, pending_restart
-from vipctl.tasks.common import Response, Runner, TaskResult, failed_result, utc_now
+from vipctl.tasks.common import Runner, TaskResult, failed_result, host_verdict, utc_now
 
 MODULE: Final = "vip_bindings"
 ENDPOINTS: Final = "endpoints"
@@ -94,7 +95,7 @@ def run_vip_bindings(
     """
     del check  # nothing is written either way
     query = parse_bindings_query(params)  # SettingsError here, before any round trip
-    response = Response(runner(bindings_request()))
+    response = runner(bindings_request())
     failure = response.first_failure()
     if failure is not None:
         return failed_result(response, failure)
@@ -112,7 +113,7 @@ def run_vip_bindings(
     if query.expect:
         settings = settings.asserting(query.expect.feature, query.expect.programs)
     facts = response.data(FACTS)
-    pending = pending_restart(response.by_id)
+    pending = pending_restart(response)
     report = audit_host(
         str(facts.get("computer_name") or ""),
         table=table,
@@ -127,7 +128,7 @@ def run_vip_bindings(
     report["restart"] = pending.to_dict()
     report["checked_at"] = utc_now(now).isoformat()
     warnings = _warnings(query, response, report)
-    verdict = response.verdict()
+    verdict = host_verdict(response)
     if verdict is not None:
         report["support"] = verdict.to_dict()
     if verdict is not None and not verdict.supported:

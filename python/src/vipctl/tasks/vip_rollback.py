@@ -24,12 +24,13 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from vipctl import registry_map, restart
+from vipctl.executor.codec import Response
 from vipctl.executor.errors import BACKUP_TAMPERED, ERROR_KIND_FIXES
 from vipctl.request_builders import BACKUP_STAMP_FORMAT, new_request
 from vipctl.restart import pending_restart
 from vipctl.settings import SettingsError, parse_backup_root
 from vipctl.settings.fields import unsafe_text_fix
-from vipctl.tasks.common import Response, Runner, TaskResult, failed_result, utc_now
+from vipctl.tasks.common import Runner, TaskResult, failed_result, utc_now
 
 MODULE: Final = "vip_rollback"
 LIST: Final = "list"
@@ -266,9 +267,9 @@ def _not_restored(restored: Response | None) -> list[str]:
         return []
     warnings = []
     for result in restored.results:
-        if result.get("op") != "tsvip_restore":
+        if result.op != "tsvip_restore" or not result.ok or result.skipped:
             continue
-        data = restored.data(str(result.get("id")))
+        data = result.data
         for name in data.get("not_restored") or []:
             warnings.append(
                 f"{data.get('file')}: {name} left as it is: no adapter was selected before, "
@@ -301,7 +302,7 @@ def _result(
     if needing:
         msg += f"; the host needs a restart for {', '.join(needing)} to take effect"
     if restored is not None:
-        data["restart"] = pending_restart(restored.by_id).to_dict()
+        data["restart"] = pending_restart(restored).to_dict()
     data["restart_needed_for"] = needing
     return TaskResult(
         changed=True,
@@ -334,13 +335,11 @@ def run_vip_rollback(
 ) -> TaskResult:
     """Validate (SettingsError before any host contact), list the sets, then restore the chosen ones."""
     selection = parse_selection(params)
-    listed = Response(
-        runner(
-            new_request(
-                [{"op": "backup_list", "id": LIST, "root": selection.backup_root}],
-                check=check,
-                backup_dir=None,
-            )
+    listed = runner(
+        new_request(
+            [{"op": "backup_list", "id": LIST, "root": selection.backup_root}],
+            check=check,
+            backup_dir=None,
         )
     )
     failure = listed.first_failure()
@@ -361,11 +360,11 @@ def run_vip_rollback(
     if check or not chosen:
         return _result(chosen, done, check=check, backups=[])
     stamp = utc_now(now).astimezone(UTC).strftime(STAMP_FORMAT)
-    restored = Response(runner(restore_request(chosen, f"{selection.backup_root}\\{stamp}-{MODULE}")))
+    restored = runner(restore_request(chosen, f"{selection.backup_root}\\{stamp}-{MODULE}"))
     failure = restored.first_failure()
     if failure is not None:
         result = failed_result(restored, failure)
-        result.changed = any(restored.ran(str(r.get("id"))) for r in restored.results)
+        result.changed = any(r.ok and not r.skipped for r in restored.results)
         result.data["sets"] = [s.to_dict() for s in chosen]
         return result
-    return _result(chosen, done, check=False, backups=restored.backups, restored=restored)
+    return _result(chosen, done, check=False, backups=list(restored.backups), restored=restored)

@@ -8,6 +8,7 @@ from typing import Any, Final
 
 from vipctl import registry_map
 from vipctl.effective import EffectiveValue, effective_rds, registry_value
+from vipctl.executor.codec import Response
 from vipctl.hostinfo import HostVerdict
 from vipctl.loopback import LoopbackError, citrix_loopback_address, microsoft_loopback_address
 from vipctl.plan import UNSUPPORTED_POLICY_WARNING, observed_loopback_applied
@@ -25,7 +26,7 @@ from vipctl.request_builders import (
 )
 from vipctl.restart import PendingRestart, pending_restart
 from vipctl.settings import parse_status_query
-from vipctl.tasks.common import Response, Runner, TaskResult, failed_result
+from vipctl.tasks.common import Runner, TaskResult, failed_result, host_verdict
 
 MODULE: Final = "vip_status"
 # Session 0 runs services; Windows never virtualizes it.
@@ -122,12 +123,12 @@ def run_vip_status(
     """Read everything in one request; never writes (`check` and `now` exist for a uniform signature)."""
     query = parse_status_query(params)
     built = status_request(query)
-    response = Response(runner(built.request))
+    response = runner(built.request)
     failure = response.first_failure()
     if failure is not None:
         return failed_result(response, failure)
     facts = response.data(FACTS)
-    verdict = response.verdict()
+    verdict = host_verdict(response)
     assert verdict is not None  # host_facts ran without failing
     tsvip = response.data(TSVIP)
     rds = effective_rds(
@@ -139,7 +140,7 @@ def run_vip_status(
     prefer_on = registry_value(prefer_values, registry_map.PREFER_LOOPBACK.name) == 1
     loopback_on = observed_loopback_applied(response.data(CITRIX_APPLIED).get("values") or {})
     policy = response.data(CITRIX_POLICY)
-    restart = pending_restart(response.by_id)
+    restart = pending_restart(response)
     data = {
         "os": {
             "computer_name": facts.get("computer_name"),

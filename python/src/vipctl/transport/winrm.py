@@ -9,8 +9,6 @@ a write request is never sent twice.
 from __future__ import annotations
 
 import contextlib
-import html
-import re
 import threading
 import time
 from types import TracebackType
@@ -20,7 +18,7 @@ from winrm.exceptions import WinRMOperationTimeoutError
 from winrm.protocol import Protocol
 
 from vipctl.executor import bootstrap
-from vipctl.executor.codec import Response, decode_response
+from vipctl.executor.codec import Response, decode_response, stderr_text
 from vipctl.executor.errors import ExecutorError
 from vipctl.transport.connection import ConnectionSettings
 from vipctl.transport.errors import (
@@ -37,18 +35,6 @@ from vipctl.transport.http_session import freeze_environment
 
 # pywinrm's names for the auth methods ConnectionSettings allows with winrm.
 WinrmAuth = Literal["basic", "ntlm", "kerberos", "credssp"]
-_CLIXML_ERROR = re.compile(r'<S S="Error">(.*?)</S>', re.DOTALL)
-_CLIXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
-
-
-def stderr_text(raw: bytes) -> str:
-    """Readable text from stderr, unwrapping PowerShell's `#< CLIXML` error records."""
-    text = raw.decode("utf-8", errors="replace")
-    if not text.startswith("#< CLIXML"):
-        return text.strip()
-    parts = [html.unescape(part) for part in _CLIXML_ERROR.findall(text)]
-    joined = "".join(_CLIXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), part) for part in parts)
-    return joined.strip()
 
 
 class WinrmTransport:

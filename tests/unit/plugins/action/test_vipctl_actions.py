@@ -6,10 +6,11 @@ import json
 from typing import Any
 
 import pytest
-from action_harness import MODULES, SECRET, ActionFactory
+from action_harness import MODULES, SECRET, ActionFactory, ActionRun, canned_response
 from ansible.errors import AnsibleActionFail
 
 from vipctl.executor import script_bytes
+from vipctl.executor.bootstrap import parse_stdin_frame
 
 STANDARD_KEYS = {"changed", "failed", "msg", "reboot_required", "backups"}
 READ_ONLY = {"vip_status", "vip_bindings"}
@@ -184,3 +185,70 @@ def test_executor_stderr_is_quoted_without_the_password() -> None:
     with pytest.raises(ExecutorTransportError) as caught:
         runner({"v": 1, "check": True, "backup_dir": None, "ops": []})
     assert "Sup3r-Secret!" not in str(caught.value) and "********" in str(caught.value)
+
+
+def _answering(run: ActionRun, rc: int, stdout: bytes) -> None:
+    def answer(cmd: str, in_data: bytes | None = None, sudoable: bool = True) -> tuple[int, bytes, bytes]:
+        run.connection.calls.append({"cmd": cmd})
+        return rc, stdout, b""
+
+    run.connection.exec_command = answer  # type: ignore[method-assign]
+
+
+FACTS_ONLY = {
+    "op": "host_facts",
+    "id": "facts",
+    "ok": True,
+    "changed": False,
+    "data": {"computer_name": "RDSH01"},
+}
+
+
+@pytest.mark.parametrize(
+    ("rc", "document", "fragment"),
+    [
+        (0, {"v": 2, "ok": True, "results": [], "backups": []}, "unsupported protocol version 2"),
+        (0, {"v": 1, "ok": False, "results": [FACTS_ONLY], "backups": []}, "ok disagrees"),
+        (0, {"v": 1, "ok": True, "results": [{"op": "host_facts", "ok": True}], "backups": []}, "lacks"),
+        (3, {"v": 1, "ok": True, "results": [], "backups": []}, "exited with code 3"),
+    ],
+)
+def test_the_ansible_path_decodes_with_the_protocol_codec(
+    make_action: ActionFactory, rc: int, document: dict[str, Any], fragment: str
+) -> None:
+    # The same checks as the CLI's transports: version, ok against the results, exit code.
+    run = make_action("vip_status")
+    _answering(run, rc, json.dumps(document).encode())
+    result = run.run()
+    assert result["failed"] is True
+    assert fragment in result["msg"] and "rdsh01" in result["msg"]
+
+
+def test_the_ansible_path_skips_clixml_progress_lines(make_action: ActionFactory) -> None:
+    run = make_action("vip_status")
+    request: dict[str, Any] = {}
+
+    def answer(cmd: str, in_data: bytes | None = None, sudoable: bool = True) -> tuple[int, bytes, bytes]:
+        request.update(json.loads(parse_stdin_frame(in_data or b"")[1]))
+        progress = b'#< CLIXML\r\n<Objs Version="1.1.0.1"><Obj S="progress" RefId="0"/></Objs>\r\n'
+        return 0, progress + json.dumps(canned_response(request)).encode(), b""
+
+    run.connection.exec_command = answer  # type: ignore[method-assign]
+    result = run.run()
+    assert result.get("failed") is False, result["msg"]
+    assert result["os"]["computer_name"] == "RDSH01"
+
+
+def test_a_refused_request_reaches_the_task_as_the_host_error(make_action: ActionFactory) -> None:
+    run = make_action("vip_status")
+    refused = {
+        "v": 1,
+        "ok": False,
+        "error": {"kind": "bad_request", "message": "vipctl bootstrap: expected two base64 lines on stdin"},
+        "results": [],
+        "backups": [],
+    }
+    _answering(run, 1, json.dumps(refused).encode())
+    result = run.run()
+    assert result["failed"] is True
+    assert "bad_request" in result["msg"] and "two base64 lines" in result["msg"]

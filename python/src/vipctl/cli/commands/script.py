@@ -13,6 +13,7 @@ from typing import Any, Final
 from vipctl.cli.jobs import TASKS
 from vipctl.desired_state import DesiredState, DesiredStateError
 from vipctl.executor import bootstrap, script_sha256, script_text
+from vipctl.executor.codec import Response
 
 MODULES: Final = tuple(TASKS)
 
@@ -23,7 +24,7 @@ class _Captured(Exception):
         self.request = request
 
 
-def _capture(request: dict[str, Any]) -> Mapping[str, Any]:
+def _capture(request: dict[str, Any]) -> Response:
     raise _Captured(request)
 
 
