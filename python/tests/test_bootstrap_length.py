@@ -65,7 +65,7 @@ def test_doubly_encoded_command_line_fits_cmd_limit(strict_mode: bool, preserve_
 def test_ansible_winrm_exec_command_sends_a_line_within_cmd_limit() -> None:
     winrm = RecordingWinrm()
     response = ConnectionRunner(winrm.plugin, "rdsh01")(REQUEST)
-    assert response["ok"] is True
+    assert response.ok is True
     (line,) = winrm.sent
     assert len(line) <= bootstrap.CMD_LINE_LIMIT
     assert is_bootstrap(powershell_script(line) or "")

@@ -17,7 +17,7 @@ def _failed(kind: str) -> Response:
         "results": [{"op": "citrix_policy_set", "ok": False, "error": {"kind": kind, "message": "denied"}}],
         "backups": [],
     }
-    return decode_response(json.dumps(raw), 1, host="h")
+    return decode_response(json.dumps(raw), 0, host="h")
 
 
 def test_delegation_required_names_credssp_and_kerberos_delegation() -> None:
@@ -31,7 +31,13 @@ def test_delegation_required_names_credssp_and_kerberos_delegation() -> None:
 
 
 def test_constrained_language_names_the_application_control_policy() -> None:
-    raw = {"v": 1, "ok": False, "error": {"kind": "constrained_language", "message": "CLM"}, "results": []}
+    raw = {
+        "v": 1,
+        "ok": False,
+        "error": {"kind": "constrained_language", "message": "CLM"},
+        "results": [],
+        "backups": [],
+    }
     response = decode_response(json.dumps(raw), 1, host="h")
     failure = response.first_failure()
     assert failure is not None

@@ -189,7 +189,7 @@ def test_command_line_longer_than_cmd_limit_is_refused_like_cmd(protocol: Any, b
 
 def _run_frame(protocol: Any, frame: bytes) -> tuple[bytes, bytes, int]:
     shell_id = protocol.open_shell()
-    command_id = protocol.run_command(shell_id, "powershell.exe", BOOT_ARGS)
+    command_id = protocol.run_command(shell_id, "powershell.exe", BOOT_ARGS, console_mode_stdin=False)
     protocol.send_command_input(shell_id, command_id, frame, end=True)
     stdout, stderr, code = protocol.get_command_output(shell_id, command_id)
     return stdout, stderr, int(code)

@@ -4,13 +4,13 @@ are refused on the host (the simulator's executor twin), and nothing is restored
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from vipctl import executor, registry_map
+from vipctl.executor.codec import Response, decode_response
 from vipctl.settings import SettingsError, parse_backup_root
 from vipctl.sim.farm import load_farm
 from vipctl.sim.model.errors import AccessDenied
@@ -31,10 +31,9 @@ RDS = {"state": "enabled", "mode": "per_session", "adapter": "10.0.0.0/24"}
 
 
 def runner_for(host: SimHost) -> Any:
-    def runner(request: dict[str, Any]) -> Mapping[str, Any]:
-        out, _ = host.run_executor(executor.script_text(), json.dumps(request))
-        response: Mapping[str, Any] = json.loads(out)
-        return response
+    def runner(request: dict[str, Any]) -> Response:
+        out, code = host.run_executor(executor.script_text(), json.dumps(request))
+        return decode_response(out, code, host=host.spec.name)
 
     return runner
 
