@@ -215,7 +215,7 @@ def callee_for_function(info: FunctionInfo) -> Callee:
         common = json.loads(CMDLET_TABLE.read_text(encoding="utf-8"))["common_parameters"]
         parameters.update({name.lower(): kind == "switch" for name, kind in common["parameters"].items()})
         aliases = {alias.lower(): target.lower() for alias, target in common["aliases"].items()}
-    positional = sum(1 for _, switch in info.parameters if not switch)
+    positional = sum(1 for _name, switch in info.parameters if not switch)
     if info.reads_args and not info.advanced:
         # A simple function's extra positional arguments land in $args, which it reads.
         positional = -1
@@ -420,13 +420,13 @@ class Checker:
                 )
 
     def check_convertto_json(self) -> None:
-        table, _ = cmdlet_table()
+        table = cmdlet_table()[0]
         callee = table["convertto-json"]
         for node in self.nodes:
             if node.type != "command" or (command_name_of(node) or "").lower() != "convertto-json":
                 continue
             call = parse_call(node, callee)
-            given = {_resolve(callee, parameter)[0] for _, parameter, _ in (call.named if call else [])}
+            given = {_resolve(callee, named[1])[0] for named in (call.named if call else [])}
             missing = [f"-{p.capitalize()}" for p in ("depth", "compress") if p not in given]
             if missing:
                 self.report(node, "convertto-json", "ConvertTo-Json without " + " and ".join(missing))
@@ -451,7 +451,7 @@ class Checker:
             redirections = _redirections(node)
             to_null = [target for op, target in redirections if target == "$null"]
             errors_to_null = any(op[:1] in "2*" for op, target in redirections if target == "$null")
-            merged = any(op == "2>&1" for op, _ in redirections)
+            merged = any(op == "2>&1" for op, _target in redirections)
             if errors_to_null or (merged and to_null):
                 return "error stream redirected to $null"
         return None
@@ -532,7 +532,7 @@ class Checker:
         flow.top_level = False
         for infos in self.functions.values():
             for info in infos:
-                initial = frozenset(name for name, _ in info.parameters) | script_level
+                initial = frozenset(name for name, _switch in info.parameters) | script_level
                 body = child_of_type(info.node, "script_block")
                 if body is None:
                     continue
@@ -661,7 +661,7 @@ class _Flow:
                 piece = child_of_type(node, part)
                 if piece is not None:
                     assigned = self.expression(piece, assigned)
-            body_after, _ = self.block(child_of_type(node, "statement_block"), assigned)
+            body_after = self.block(child_of_type(node, "statement_block"), assigned)[0]
             iterator = child_of_type(node, "for_iterator")
             if iterator is not None:
                 self.expression(iterator, body_after)
@@ -673,7 +673,7 @@ class _Flow:
             self.block(child_of_type(node, "statement_block"), assigned)
             return assigned, False
         if kind == "do_statement":
-            body_after, _ = self.block(child_of_type(node, "statement_block"), assigned)
+            body_after = self.block(child_of_type(node, "statement_block"), assigned)[0]
             condition = child_of_type(node, "while_condition")
             if condition is not None:
                 self.expression(condition, body_after)
@@ -748,7 +748,7 @@ class _Flow:
         finally_clause = child_of_type(node, "finally_clause")
         finally_assigned: frozenset[str] = frozenset()
         if finally_clause is not None:
-            after, _ = self.block(child_of_type(finally_clause, "statement_block"), assigned)
+            after = self.block(child_of_type(finally_clause, "statement_block"), assigned)[0]
             finally_assigned = after - assigned
         if clauses is None and finally_clause is not None:
             # try/finally without catch: an exception leaves the scope, so only the try path goes on.
@@ -766,7 +766,7 @@ class _Flow:
             operator = child_of_type(node, "assignement_operator")
             value = node.children[-1]
             if value.type in ("if_statement", "foreach_statement", "switch_statement", "try_statement"):
-                assigned, _ = self.statement(value, assigned)
+                assigned = self.statement(value, assigned)[0]
             else:
                 assigned = self.expression(value, assigned)
             names = _assigned_names(node)
@@ -791,10 +791,10 @@ class _Flow:
         if kind in ("if_statement", "foreach_statement", "while_statement", "for_statement", "try_statement",
                     "switch_statement", "do_statement"):  # fmt: skip
             # Statements inside $( ) run in order too.
-            after, _ = self.statement(node, assigned)
+            after = self.statement(node, assigned)[0]
             return after
         if kind == "statement_list":
-            after, _ = self.block_statements(list(node.children), assigned)
+            after = self.block_statements(list(node.children), assigned)[0]
             return after
         if kind == "command":
             assigned = self.command(node, assigned)

@@ -71,7 +71,7 @@ def test_a_request_file_becomes_the_same_frame_as_the_transport_sends(tmp_path: 
 def test_raw_request_text_is_sent_as_it_is(tmp_path: Path) -> None:
     file = tmp_path / "request.txt"
     file.write_bytes("{not json ü".encode())
-    _, request_text = bootstrap.parse_stdin_frame(entry("frame", "--raw", "--file", str(file)))
+    request_text = bootstrap.parse_stdin_frame(entry("frame", "--raw", "--file", str(file)))[1]
     assert request_text == "{not json ü"
 
 

@@ -275,7 +275,7 @@ def test_the_handler_table_names_functions_defined_once_that_take_the_op() -> No
     for name in handlers:
         infos = functions.get(name.lower(), [])
         assert len(infos) == 1, f"{name} is defined {len(infos)} time(s)"
-        assert [p for p, _ in infos[0].parameters] == ["op"], f"{name} takes {infos[0].parameters}"
+        assert [p for p, _switch in infos[0].parameters] == ["op"], f"{name} takes {infos[0].parameters}"
 
 
 def test_convertto_json_without_compress_is_found() -> None:

@@ -118,7 +118,8 @@ function Invoke-NetEndpoints($Op) {
     $processes = Get-ProcessTable
     $endpoints = New-Object System.Collections.Generic.List[object]
     # No -ErrorAction SilentlyContinue: a failing NetTCPIP/CIM query fails the op with its kind
-    # (Get-ErrorKind) instead of reading as a host without sockets.
+    # (Get-ErrorKind) instead of reading as a host without sockets; unfiltered, these cmdlets have
+    # no "no match" error (docs/windows-facts.md#an-unfiltered-nettcpip-query-has-no-no-match-error).
     if ($protocols -contains 'tcp') {
         foreach ($row in (Get-TcpRows)) {
             $endpoints.Add((New-EndpointRow 'tcp' $row $processes $true))
