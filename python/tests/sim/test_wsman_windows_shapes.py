@@ -261,7 +261,9 @@ def create_cmd(endpoint: WsmanEndpoint) -> tuple[str, Parsed]:
     return shell_id, parsed
 
 
-def run_cmd(endpoint: WsmanEndpoint, shell_id: str, command: str, arguments: list[str]) -> str:
+def run_cmd(
+    endpoint: WsmanEndpoint, shell_id: str, command: str, arguments: list[str], *, stdin_pipe: bool = False
+) -> str:
     args = "".join(f"<rsp:Arguments>{escape(arg)}</rsp:Arguments>" for arg in arguments)
     body = f"<rsp:CommandLine><rsp:Command>{escape(command)}</rsp:Command>{args}</rsp:CommandLine>"
     parsed = exchange(
@@ -270,7 +272,11 @@ def run_cmd(endpoint: WsmanEndpoint, shell_id: str, command: str, arguments: lis
         ns.RESOURCE_CMD,
         body=body,
         shell_id=shell_id,
-        options={"WINRS_SKIP_CMD_SHELL": "False"},
+        options={
+            "WINRS_SKIP_CMD_SHELL": "False",
+            # The bootstrap reads stdin through `$input`, so it is started with a pipe for stdin.
+            **({"WINRS_CONSOLEMODE_STDIN": "FALSE"} if stdin_pipe else {}),
+        },
     )
     response = parsed.only_child(ns.SHELL, "CommandResponse")
     assert [child.tag for child in response] == [q(ns.SHELL, "CommandId")]
@@ -448,7 +454,7 @@ def receive_cmd_done(
 def test_cmd_command_send_receive_signal_delete(endpoint: WsmanEndpoint) -> None:
     # test_winrs_stderr_rc.yml, exchange by exchange; the command here writes stdout and exits 0.
     shell_id, _ = create_cmd(endpoint)
-    command_id = run_cmd(endpoint, shell_id, "powershell.exe", BOOT_ARGS)
+    command_id = run_cmd(endpoint, shell_id, "powershell.exe", BOOT_ARGS, stdin_pipe=True)
 
     frame = base64.b64encode(bootstrap.stdin_frame({"v": 1, "check": True, "ops": [{"op": "host_facts"}]}))
     stream = f'<rsp:Stream Name="stdin" CommandId="{command_id}" End="true">{frame.decode()}</rsp:Stream>'

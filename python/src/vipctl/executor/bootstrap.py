@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from vipctl.executor import script_bytes
+from vipctl.executor.codec import PROTOCOL_VERSION
 
 # Output goes through the pipeline (Write-Output), never [Console]::Out: under PSRP only pipeline
 # output reaches the client. The console encoding is set to UTF-8 for WinRS, where it exists.
@@ -20,6 +21,7 @@ from vipctl.executor import script_bytes
 # tree-sitter-powershell (our parse check) misreads a parameter name ending in a digit.
 # Why `$input` and not [Console]::In: under PSRP (Ansible's psrp connection) stdin arrives as
 # pipeline input, and `$input` is the one reader that works for both WinRS and PSRP.
+# The refusal carries the protocol version, written in from codec.PROTOCOL_VERSION.
 BOOTSTRAP_PS1 = """\
 $ErrorActionPreference = 'Stop'
 try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false } catch { $null = $_ }
@@ -27,7 +29,7 @@ $frame = @($input | ForEach-Object { ([string]$_) -split "`r?`n" } | Where-Objec
 if ($frame.Count -lt 2) {
     $message = 'vipctl bootstrap: expected two base64 lines on stdin (executor script, request)'
     $failure = @{ kind = 'bad_request'; message = $message }
-    $reply = @{ v = 1; ok = $false; error = $failure; results = @(); backups = @() }
+    $reply = @{ v = PROTOCOL_VERSION; ok = $false; error = $failure; results = @(); backups = @() }
     Write-Output ($reply | ConvertTo-Json -Depth 5 -Compress)
     exit 1
 }
@@ -36,7 +38,7 @@ $executor = [System.Management.Automation.ScriptBlock]::Create($scriptText)
 $parameters = @{ RequestBase64 = $frame[1].Trim() }
 & $executor @parameters
 exit $LASTEXITCODE
-"""
+""".replace("PROTOCOL_VERSION", str(PROTOCOL_VERSION))
 
 POWERSHELL_ARGS = ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass"]
 
