@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from vipctl import registry_map, restart
+from vipctl.executor.codec import build_request
 from vipctl.hostinfo import support_conditions, winsock_fix_conditions
 from vipctl.plan import (
     FEATURE_LOOPBACK,
@@ -28,8 +29,6 @@ from vipctl.plan import (
     rds_wmi_properties,
 )
 from vipctl.settings import CitrixLoopbackPolicy, PreferLoopback, RdsIpVirtualization, StatusQuery
-
-PROTOCOL_VERSION: Final = 1
 
 # Op ids, shared with the tasks that read the response.
 FACTS: Final = "facts"
@@ -110,7 +109,9 @@ def backup_dir_for(module: str, now: datetime) -> str:
 
 
 def new_request(ops: list[dict[str, Any]], *, check: bool, backup_dir: str | None) -> dict[str, Any]:
-    return {"v": PROTOCOL_VERSION, "check": check, "backup_dir": backup_dir, "ops": ops}
+    """A request checked against the protocol (`codec.build_request`): bad input is refused with
+    a `RequestError` naming the field, before any host is contacted."""
+    return build_request(ops, check=check, backup_dir=backup_dir)
 
 
 def _op(op: str, op_id: str, **args: Any) -> dict[str, Any]:

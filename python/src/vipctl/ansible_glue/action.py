@@ -16,6 +16,7 @@ from vipctl.ansible_glue.connection_runner import (
     ExecutorTransportError,
     UnsupportedConnection,
 )
+from vipctl.executor.errors import RequestError
 from vipctl.settings import SettingsError
 
 TaskFunction = Callable[..., Any]
@@ -66,7 +67,7 @@ class VipctlAction(ActionBase):  # type: ignore[misc]
         try:
             runner = ConnectionRunner(self._connection, host)
             outcome = task_function(self.MODULE)(params, check=bool(self._task.check_mode), runner=runner)
-        except (SettingsError, UnsupportedConnection, ExecutorTransportError) as exc:
+        except (SettingsError, RequestError, UnsupportedConnection, ExecutorTransportError) as exc:
             result.update(failed=True, changed=False, msg=str(exc))
             return result
         shaped: dict[str, Any] = outcome.to_ansible()

@@ -87,10 +87,19 @@ def strip_for_shipping(text: str) -> str:
     return "\n".join(kept) + "\n"
 
 
+def generated_lines() -> str:
+    """What the Python side owns, written into the shipped script right after the header's
+    `param(...)` so that the two sides cannot disagree about it."""
+    from vipctl.executor.codec import PROTOCOL_VERSION  # codec needs this package first
+
+    return f"$ProtocolVersion = {PROTOCOL_VERSION}\n"
+
+
 @lru_cache(maxsize=1)
 def script_bytes() -> bytes:
     """The executor exactly as shipped: what runs on hosts and what the simulator hash-checks."""
-    joined = "".join(strip_for_shipping(part_text(name)) for name in PARTS)
+    shipped = [strip_for_shipping(part_text(name)) for name in PARTS]
+    joined = shipped[0] + generated_lines() + "".join(shipped[1:])
     return joined.encode("utf-8")
 
 

@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Any, Final
 
 from vipctl.executor import script_bytes
+from vipctl.executor.codec import PROTOCOL_VERSION
 
 # cmd.exe's limit on one command line
 # (docs/windows-facts.md#cmdexe-refuses-a-command-line-longer-than-8191-characters).
@@ -47,11 +48,12 @@ FRAME_MESSAGE: Final = "expected two base64 lines on stdin"
 # here costs about seven on a doubly encoded command line.
 # Why the language check comes first: under Constrained Language Mode the .NET calls below
 # ([ScriptBlock]::Create, [Convert]::FromBase64String) fail with a bare PowerShell error; the check
-# answers with a typed reply instead (docs/windows-facts.md#constrained-language-mode-blocks-the-executor),
-# Both refusals are JSON literals sharing one prefix: the shortest form on the command line.
+# answers with a typed reply instead (docs/windows-facts.md#constrained-language-mode-blocks-the-executor).
+# Both refusals are JSON literals sharing one prefix, the shortest form on the command line; the
+# protocol version is written in from codec.PROTOCOL_VERSION.
 BOOTSTRAP_PS1 = """\
 $ErrorActionPreference = 'Stop'
-$fail = '{"v":1,"ok":false,"results":[],"backups":[],"error":{"kind":'
+$fail = '{"v":PROTOCOL_VERSION,"ok":false,"results":[],"backups":[],"error":{"kind":'
 if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
     $fail + '"constrained_language","message":"PowerShell runs in ConstrainedLanguage mode"}}'
     exit 1
@@ -68,7 +70,7 @@ $executor = [ScriptBlock]::Create([IO.StreamReader]::new($inflate).ReadToEnd())
 $parameters = @{ RequestBase64 = $frame[1].Trim() }
 & $executor @parameters
 exit $LASTEXITCODE
-""".replace("$FRAME_MESSAGE", FRAME_MESSAGE)
+""".replace("$FRAME_MESSAGE", FRAME_MESSAGE).replace("PROTOCOL_VERSION", str(PROTOCOL_VERSION))
 
 POWERSHELL_ARGS = ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass"]
 

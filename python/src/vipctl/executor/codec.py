@@ -162,8 +162,10 @@ def _registry_values(where: str, value: Any) -> None:
             _fail(f"{entry_where}.{sorted(unknown)[0]}", "unknown field")
         if not isinstance(entry.get("name"), str):
             _fail(f"{entry_where}.name", "must be a string ('' is the default value)")
-        _one_of("present", "absent")(f"{entry_where}.state", entry.get("state"))
-        if entry["state"] == "present":
+        # The protocol's default: an entry without a state is a value to be present.
+        state = entry.get("state", "present")
+        _one_of("present", "absent")(f"{entry_where}.state", state)
+        if state == "present":
             _typed_value(entry_where, entry.get("type"), entry.get("value"))
 
 

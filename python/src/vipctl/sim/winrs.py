@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from vipctl.executor import script_bytes
 from vipctl.executor.bootstrap import FRAME_MESSAGE, parse_stdin_frame
+from vipctl.executor.codec import PROTOCOL_VERSION
 from vipctl.sim.errors import ScriptRejected
 from vipctl.sim.shell_api import NO_OPTIONS, ExecutorBackend, ReceiveResult, StreamChunk
 from vipctl.sim.winrs_script import first_line, is_bootstrap, powershell_script
@@ -62,7 +63,7 @@ def _rejection(first: str) -> bytes:
 def _bad_frame_reply(message: str) -> bytes:
     # Exactly what the bootstrap itself prints when its stdin is not two base64 lines.
     failure = {"kind": "bad_request", "message": f"vipctl bootstrap: {message}"}
-    reply = {"v": 1, "ok": False, "results": [], "backups": [], "error": failure}
+    reply = {"v": PROTOCOL_VERSION, "ok": False, "results": [], "backups": [], "error": failure}
     return json.dumps(reply, separators=(",", ":")).encode("utf-8")
 
 

@@ -152,8 +152,9 @@ function Invoke-Request([string]$Encoded) {
         return New-BadRequest 'request must be a JSON object'
     }
     $version = Get-Field $request 'v'
-    if (-not (Test-IsInteger $version) -or $version -ne 1) {
-        return New-BadRequest "request field 'v' must be 1"
+    # $ProtocolVersion is written into the shipped script from codec.PROTOCOL_VERSION (executor/__init__.py).
+    if (-not (Test-IsInteger $version) -or $version -ne $ProtocolVersion) {
+        return New-BadRequest "request field 'v' must be $ProtocolVersion"
     }
     if (-not (Test-IsList (Get-Field $request 'ops'))) {
         return New-BadRequest "request field 'ops' must be a list"
@@ -201,11 +202,11 @@ function Invoke-Request([string]$Encoded) {
             $failed = @{ index = $index; op = $result.op }
         }
     }
-    return [ordered]@{ v = 1; ok = ($null -eq $failed); results = $results.ToArray(); backups = $script:Backups.ToArray() }
+    return [ordered]@{ v = $ProtocolVersion; ok = ($null -eq $failed); results = $results.ToArray(); backups = $script:Backups.ToArray() }
 }
 
 function New-BadRequest([string]$Message, [string]$Kind = 'bad_request') {
-    return [ordered]@{ v = 1; ok = $false; error = [ordered]@{ kind = $Kind; message = $Message }; results = @(); backups = @() }
+    return [ordered]@{ v = $ProtocolVersion; ok = $false; error = [ordered]@{ kind = $Kind; message = $Message }; results = @(); backups = @() }
 }
 
 $response = Invoke-Request $RequestBase64

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from psrpcore.types import ErrorRecord
 
 from vipctl.executor import bootstrap
+from vipctl.executor.codec import PROTOCOL_VERSION
 from vipctl.sim.errors import ScriptRejected
 from vipctl.sim.psrp import records
 from vipctl.sim.psrp.classify import (
@@ -59,7 +60,7 @@ def execute(invocation: Invocation, backend: ExecutorBackend, pipeline_input: li
 
 def bad_request_reply(message: str) -> str:
     reply = {
-        "v": 1,
+        "v": PROTOCOL_VERSION,
         "ok": False,
         "error": {"kind": "bad_request", "message": message},
         "results": [],

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from vipctl.executor.codec import PROTOCOL_VERSION
 from vipctl.sim.model.errors import BadArgument, ModelError
 from vipctl.sim.twin import citrix_ops, endpoint_ops, facts_ops, registry_ops, restart_ops, tsvip_ops
 from vipctl.sim.twin.address_ops import op_address_match
@@ -54,7 +55,7 @@ CONSTRAINED_LANGUAGE_MESSAGE = "ConstrainedLanguage"
 
 def _malformed(message: str, kind: str = "bad_request") -> tuple[str, int]:
     reply = {
-        "v": 1,
+        "v": PROTOCOL_VERSION,
         "ok": False,
         "error": {"kind": kind, "message": message},
         "results": [],
@@ -66,8 +67,8 @@ def _malformed(message: str, kind: str = "bad_request") -> tuple[str, int]:
 def _request_problem(request: object) -> str | None:
     if not isinstance(request, dict):
         return "request must be a JSON object"
-    if request.get("v") != 1 or isinstance(request.get("v"), bool):
-        return f"unsupported protocol version {request.get('v')!r}; this executor speaks v 1"
+    if request.get("v") != PROTOCOL_VERSION or isinstance(request.get("v"), bool):
+        return f"unsupported protocol version {request.get('v')!r}; this executor speaks v {PROTOCOL_VERSION}"
     if not isinstance(request.get("ops"), list):
         return "request 'ops' must be a list"
     if not isinstance(request.get("check", False), bool):
@@ -118,7 +119,7 @@ def run_request(host: SimHost, request_json: str, delegated: bool = False) -> tu
             earlier[op["id"].lower()] = result
         if not result["ok"]:
             failed = (index, op.get("op"))
-    response = {"v": 1, "ok": failed is None, "results": results, "backups": list(ctx.backups)}
+    response = {"v": PROTOCOL_VERSION, "ok": failed is None, "results": results, "backups": list(ctx.backups)}
     return _dump(response), 0
 
 
