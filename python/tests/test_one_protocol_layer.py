@@ -41,7 +41,7 @@ def test_new_request_carries_the_one_protocol_version() -> None:
 
 def test_the_shipped_executor_and_the_bootstrap_take_the_version_from_the_codec() -> None:
     assert f"$ProtocolVersion = {PROTOCOL_VERSION}\n" in script_text()
-    assert f"v = {PROTOCOL_VERSION}; ok = $false" in bootstrap.BOOTSTRAP_PS1
+    assert f'"v":{PROTOCOL_VERSION},"ok":false' in bootstrap.BOOTSTRAP_PS1
 
 
 def test_no_source_file_spells_the_version_as_a_literal() -> None:

@@ -14,19 +14,27 @@ from pathlib import Path
 import pytest
 from ps_static_check import CMDLET_TABLE, PARSER, Finding, check, functions_of, text_of, walk
 
-from vipctl.executor import PARTS, part_text, script_text, strip_for_shipping
+from vipctl.executor import PARTS, generated_lines, part_text, script_text, strip_for_shipping
 from vipctl.executor.bootstrap import BOOTSTRAP_PS1
+
+
+def _authored_pieces() -> list[tuple[str, str]]:
+    """(name, text) in shipping order: the parts as written, and after the header the lines the
+    Python side writes into the shipped script (`generated_lines`)."""
+    pieces = [(name, part_text(name)) for name in PARTS]
+    pieces.insert(1, ("(generated)", generated_lines()))
+    return [(name, text if text.endswith("\n") else text + "\n") for name, text in pieces]
 
 
 def authored_script() -> str:
     """The parts joined as written, comments and all (line numbers map back to the parts)."""
-    return "".join(text if text.endswith("\n") else text + "\n" for text in map(part_text, PARTS))
+    return "".join(text for _name, text in _authored_pieces())
 
 
 def where(line: int) -> str:
     start = 1
-    for name in PARTS:
-        count = part_text(name).count("\n")
+    for name, text in _authored_pieces():
+        count = text.count("\n")
         if line < start + count:
             return f"{name}:{line - start + 1}"
         start += count

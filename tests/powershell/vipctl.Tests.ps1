@@ -290,7 +290,7 @@ BeforeAll {
                     $entries += [ordered]@{ name = $name; sha256 = $hash }
                 }
             }
-            $document = [ordered]@{ v = 1; files = $entries }
+            $document = [ordered]@{ manifest_version = 1; files = $entries }
             $path = [System.IO.Path]::Combine($setDir, 'vipctl-manifest.json')
             [System.IO.File]::WriteAllText($path, (ConvertTo-Json -InputObject $document -Depth 5 -Compress), (New-Object System.Text.UTF8Encoding $false))
         }

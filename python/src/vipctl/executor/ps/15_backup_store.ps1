@@ -110,7 +110,7 @@ function Save-BackupManifest {
     foreach ($name in $sorted) {
         $entries.Add([ordered]@{ name = $name; sha256 = (Get-Sha256 ([System.IO.Path]::Combine($script:BackupDir, $name))) })
     }
-    $document = [ordered]@{ v = 1; files = $entries.ToArray() }
+    $document = [ordered]@{ manifest_version = 1; files = $entries.ToArray() }
     $path = [System.IO.Path]::Combine($script:BackupDir, $script:ManifestName)
     [System.IO.File]::WriteAllText($path, ($document | ConvertTo-Json -Depth 5 -Compress), (New-Object System.Text.UTF8Encoding $false))
 }
@@ -131,7 +131,7 @@ function Get-BackupSetProblem([string]$SetDir) {
     catch {
         return "the manifest of backup set $SetDir is not readable: $(Get-ErrorMessage $_.Exception)"
     }
-    if ((Get-Field $manifest 'v') -ne 1) {
+    if ((Get-Field $manifest 'manifest_version') -ne 1) {
         return "the manifest of backup set $SetDir is not a v1 manifest"
     }
     $present = @{}

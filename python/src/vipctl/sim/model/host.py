@@ -15,6 +15,7 @@ from vipctl import executor, registry_map
 from vipctl.sim.errors import ScriptRejected
 from vipctl.sim.model.binds import BindEnv, BindTable
 from vipctl.sim.model.citrix import CitrixPolicy, CitrixPolicyStore, cache_on_vda
+from vipctl.executor.codec import PROTOCOL_VERSION
 from vipctl.sim.model.errors import BY_KIND, AccessDenied, ModelError
 from vipctl.sim.model.files import ORDINARY_USER, FileStore, parent_of
 from vipctl.sim.model.hostspec import RDSH_ROLE, HostSpec
@@ -505,7 +506,8 @@ def mangle_reply(fault: str | None, out: str) -> str:
     if fault == "huge":
         return "A" * HUGE_REPLY_BYTES
     if fault == "wrong_version":
-        return out.replace('{"v":1,', '{"v":2,', 1)
+        current = f'{{"v":{PROTOCOL_VERSION},'
+        return out.replace(current, f'{{"v":{PROTOCOL_VERSION + 1},', 1)
     return "WARNING: the profile of this user printed a line\r\n" + out
 
 

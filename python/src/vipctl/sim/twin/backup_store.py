@@ -82,7 +82,7 @@ def manifest_bytes(files: FileStore, saved: list[str]) -> bytes:
     for path in sorted(saved, key=lambda p: ntpath.basename(p).lower()):
         data = files.read(path) or b""
         entries.append({"name": ntpath.basename(path), "sha256": sha256_hex(data)})
-    document = {"v": 1, "files": entries}
+    document = {"manifest_version": 1, "files": entries}
     return json.dumps(document, separators=(",", ":")).encode("utf-8")
 
 
@@ -100,7 +100,7 @@ def _manifest_entries(files: FileStore, set_dir: str) -> dict[str, str]:
         entries = {str(e["name"]).lower(): str(e["sha256"]).lower() for e in document["files"]}
     except (ValueError, KeyError, TypeError) as exc:
         raise BackupTampered(f"the manifest of backup set {set_dir} is not readable: {exc}") from exc
-    if document.get("v") != 1:
+    if document.get("manifest_version") != 1:
         raise BackupTampered(f"the manifest of backup set {set_dir} is not a v1 manifest")
     return entries
 
