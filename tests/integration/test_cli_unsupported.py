@@ -48,8 +48,12 @@ def test_a_mixed_farm_applies_with_exit_0_when_unsupported_hosts_are_left_out(
     assert "5 host(s): 4 ok, 0 failed, 1 unsupported" in out
     assert "w10ms-01" in out and "unsupported" in out
 
-    code, out, _ = vipctl("status", "-i", str(inventory))
+    code, out, err = vipctl("status", "-i", str(inventory))
     assert code == 0
+    # Not a terminal: one progress line per finished host on stderr, nothing on stdout.
+    progress = [line for line in err.splitlines() if line.startswith(("1/5", "2/5", "3/5", "4/5", "5/5"))]
+    assert len(progress) == 5 and all(line.endswith(" ok") for line in progress), err
+    assert "hosts: " not in out
     row = next(line for line in out.splitlines() if line.startswith("w10ms-01"))
     assert " unsupported " in row
     assert "policy enabled, no filter" in out

@@ -29,12 +29,18 @@ class TaskResult:
     backups: list[str] = field(default_factory=list)
 
     def to_ansible(self) -> dict[str, Any]:
-        """Module return values at the top level; the standard keys win over data of the same name."""
+        """Module return values at the top level; the standard keys win over data of the same name.
+
+        `msg` is one line a person reads in a failure (reason and fix); anything longer, such as a
+        table, goes under `msg_details`, one list item per line."""
         result: dict[str, Any] = dict(self.data)
+        lines = self.msg.strip().splitlines()
+        if len(lines) > 1:
+            result["msg_details"] = lines[1:]
         result.update(
             changed=self.changed,
             failed=self.failed,
-            msg=self.msg,
+            msg=lines[0] if lines else "",
             reboot_required=self.reboot_required,
             backups=list(self.backups),
         )
@@ -91,6 +97,16 @@ class Response:
         return classify(facts) if facts else None
 
 
+# What a person can do about a failed op, by the executor's error kind (docs/executor-protocol.md).
+FIXES: dict[str, str] = {
+    "access_denied": "connect as an account in the host's local Administrators group",
+    "not_available": "the host lacks what this op needs (see the message); check the role or product",
+    "policy_controlled": "a group policy sets this value; change it in the GPO or use method: policy",
+    "not_found": "check the name in the message against the host",
+    "bad_request": "a bug in vipctl's request: report it with the message",
+}
+
+
 def failure_message(response: Response, failure: Mapping[str, Any]) -> str:
     """Name the op and the host's message; an unsupported-OS refusal gets classify's reason."""
     error = failure.get("error")
@@ -103,7 +119,9 @@ def failure_message(response: Response, failure: Mapping[str, Any]) -> str:
         if failure.get("id") == SUPPORTED and verdict is not None:
             return f"refused: {verdict.reason}"
         return f"refused: {message}"
-    return f"op {label} ({failure.get('op')}) failed: {kind}: {message}"
+    fix = FIXES.get(str(kind))
+    detail = f"op {label} ({failure.get('op')}) failed: {kind}: {message}"
+    return f"{detail}; fix: {fix}" if fix else detail
 
 
 def failed_result(response: Response, failure: Mapping[str, Any]) -> TaskResult:
