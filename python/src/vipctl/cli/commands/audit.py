@@ -65,6 +65,7 @@ def farm_text(farm: dict[str, Any]) -> str:
         f"  needs Citrix virtual loopback: {', '.join(farm['virtual_loopback']) or '-'}",
         f"  needs RD IP Virtualization:    {', '.join(farm['virtual_ip']) or '-'}",
         f"  needs PreferLoopback (both):   {', '.join(farm['prefer_loopback']) or '-'}",
+        f"  resolved (own address):        {', '.join(farm.get('resolved') or []) or '-'}",
     ]
     verification = farm["verification"]
     if verification["hosts_checked"]:
