@@ -41,8 +41,8 @@ def test_reports_give_reasons_instances_and_stop_listing_resolved_programs(
     )
     assert "| Needs Citrix virtual loopback | crmclient.exe |" in text
 
-    code, _, _ = vipctl("apply", "-i", str(inventory), "-d", DESIRED, "--yes")
-    assert code == 0
+    code, out, err = vipctl("apply", "-i", str(inventory), "-d", DESIRED, "--yes")
+    assert code == 0, out + err
     for name in SESSION_HOSTS:
         sim.host(name).reboot()
     time.sleep(0.5)  # the simulated hosts are down for a moment after a restart
