@@ -31,10 +31,12 @@ def test_a_failed_verification_is_one_line_and_a_compact_table(farm: SimFarm) ->
         "vip_verify : Show the per-instance table (only the failing instances when some fail)"
     )
     lines = table["vda2019-01"]["msg"]
-    assert lines[1].split()[:3] == ["program", "pid", "session"]
+    assert all("\n" not in line for line in lines), lines  # one table row per printed line
+    assert lines[1].split() == ["program", "pid", "session", "port", "expected", "actual", "verdict"]
     # Only the failing instances: the first session's instances bind fine before the rollout.
-    assert all(line.split()[-1] != "ok" for line in lines[2:] if line.strip()), lines
-    assert len(lines) < 10
+    rows = [line.split() for line in lines[2:] if line.strip()]
+    assert rows and all(row[-1] != "ok" for row in rows), lines
+    assert {row[0] for row in rows} <= {"crmclient.exe", "softphone.exe", "licclient.exe"}
 
 
 def test_module_failures_have_a_one_line_msg_with_the_details_apart(farm: SimFarm) -> None:
