@@ -69,13 +69,15 @@ def pending_restart(results: Mapping[str, Mapping[str, Any]]) -> PendingRestart:
     """What the host says after the request: the last mark made (or previewed), else the state read."""
     marks = [k for k in results if k.startswith(MARK_PREFIX) and _result_data(results, k) is not None]
     if marks:
-        data = _result_data(results, marks[-1]) or {}
-        return PendingRestart(
-            True,
-            tuple(str(r) for r in data.get("reasons") or []),
-            data.get("set_utc"),
-            data.get("last_boot_utc"),
-        )
+        # Each mark returns the marker as it left it; in check mode nothing was written, so the
+        # reasons of every mark of the request are gathered, in order.
+        reasons: dict[str, None] = {}
+        for key in marks:
+            reasons.update(
+                dict.fromkeys(str(r) for r in (_result_data(results, key) or {}).get("reasons") or [])
+            )
+        last = _result_data(results, marks[-1]) or {}
+        return PendingRestart(True, tuple(reasons), last.get("set_utc"), last.get("last_boot_utc"))
     state = _result_data(results, RESTART_STATE)
     if state is None:
         return PendingRestart(False)
