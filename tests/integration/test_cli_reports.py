@@ -43,6 +43,14 @@ def test_reports_give_reasons_instances_and_stop_listing_resolved_programs(
 
     code, out, err = vipctl("apply", "-i", str(inventory), "-d", DESIRED, "--yes")
     assert code == 0, out + err
+    pending = tmp_path / "status.md"
+    vipctl("status", "-i", str(inventory), "--report", str(pending))
+    row = next(
+        line for line in pending.read_text(encoding="utf-8").splitlines() if line.startswith("| vda2019-01")
+    )
+    assert (
+        "| restart pending: the Winsock catalog entry of KB 4501072 was renamed; RD IP Virtualization" in row
+    )
     for name in SESSION_HOSTS:
         sim.host(name).reboot()
     time.sleep(0.5)  # the simulated hosts are down for a moment after a restart

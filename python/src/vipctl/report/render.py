@@ -59,6 +59,7 @@ def _sections(document: dict[str, Any]) -> dict[str, Any]:
                         "prefer": data["prefer_loopback"]["enabled"],
                         "winsock": data["winsock_fix"],
                         "findings": data["findings"],
+                        "restart": data.get("restart") or {"pending": False, "reasons": []},
                     }
                 )
             if result["module"] == "vip_bindings" and "exposures" in data:
