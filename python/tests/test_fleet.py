@@ -164,12 +164,15 @@ class FakeTty(io.StringIO):
         return True
 
 
-def test_progress_bar_is_silent_when_not_a_tty() -> None:
+def test_progress_prints_one_line_per_finished_host_when_not_a_tty() -> None:
     stream = io.StringIO()
     bar = ProgressBar(stream)
     run_fleet(HOSTS, lambda host: host, forks=2, progress=bar)
     bar.close()
-    assert stream.getvalue() == ""
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == len(HOSTS) and "\r" not in stream.getvalue()
+    assert lines[-1] == f"{len(HOSTS)}/{len(HOSTS)} hosts: {lines[-1].split()[2]} ok"
+    assert sorted(line.split()[2] for line in lines) == sorted(HOSTS)
     assert bar.enabled is False
 
 

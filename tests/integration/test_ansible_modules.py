@@ -196,7 +196,10 @@ def test_vip_bindings_finds_the_clashes_and_expect_fails_before_rollout(farm: Si
     verify = farm.play([{"name": "verify", "vip_bindings": {"expect": expect}}], "vda2019-01", name="v")
     result = verify.results("verify")["vda2019-01"]
     assert result["_status"] == "failed"
-    assert "127.0.0.3" in result["msg"]  # the table names the address session 2 should have had
+    # One line to read; the table, one line per failing instance, names the address session 2 should
+    # have had.
+    assert "\n" not in result["msg"] and "fix: " in result["msg"]
+    assert "127.0.0.3" in "\n".join(result["msg_details"])
 
 
 def test_vip_bindings_fails_on_a_socket_table_error_instead_of_finding_nothing(farm: SimFarm) -> None:

@@ -15,6 +15,8 @@ import pytest
 from sim_farms import load_test_farm
 from simfarm import REPO, SimFarm, running_farm
 
+from vipctl import registry_map as rm
+
 pytestmark = pytest.mark.parametrize("connection", ["winrm", "psrp"])
 
 DESIRED = "@" + str(REPO / "inventory" / "sim-desired-state.yml")
@@ -29,9 +31,24 @@ def farm(tmp_path: Path, connection: str) -> Iterator[SimFarm]:
         yield running
 
 
+MARKER = rm.RESTART_MARKER_KEY
+MARKER_PARENT = MARKER.rsplit("\\", 1)[0]
+
+
 def state(farm: SimFarm, host: str) -> dict[str, Any]:
     snapshot = farm.snapshot(host)
-    return {"registry": snapshot["registry"], "citrix_policies": snapshot["citrix"]["controller"]}
+    registry = dict(snapshot["registry"])
+    # vipctl's record of a pending restart is bookkeeping, not a setting: the rollback itself needs
+    # a restart, and the marker says so (asserted below); every setting must be as it was.
+    registry.pop(MARKER, None)
+    if registry.get(MARKER_PARENT) == {}:
+        registry.pop(MARKER_PARENT)
+    return {"registry": registry, "citrix_policies": snapshot["citrix"]["controller"]}
+
+
+def restart_reasons(farm: SimFarm, host: str) -> list[str]:
+    marker = farm.snapshot(host)["registry"].get(MARKER) or {}
+    return list((marker.get("Reasons") or {}).get("value") or [])
 
 
 def farm_state(farm: SimFarm) -> dict[str, dict[str, Any]]:
@@ -53,6 +70,8 @@ def test_rollback_playbook_restores_the_rollout_exactly(farm: SimFarm) -> None:
     )
     assert rollback.rc == 0, rollback.stdout + rollback.stderr
     assert farm_state(farm) == before
+    for host in ("vda2016-01", "vda2019-01", "vda2022-01"):
+        assert restart_reasons(farm, host)[-1].startswith("rollback restored RD IP Virtualization settings")
     restored = {
         **rollback.results("Restore everything backed up since the rollout began, newest first"),
         **rollback.results("Restore the controller, Citrix policies included (last)"),

@@ -1,6 +1,6 @@
-"""A one-line progress bar for fleet runs, drawn only on an interactive terminal.
-
-Piped or redirected output (CI logs, `| tee`) gets nothing, so reports stay clean.
+"""Progress of fleet runs on stderr: a one-line bar on an interactive terminal, and where stderr is
+piped or redirected (AWX, CI, `2>&1 | tee`) one plain line per finished host, so a long run is never
+silent and a log shows which host finished when. stdout (tables, JSON, reports) is never touched.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ class ProgressBar:
             if not ok:
                 self.failed += 1
             if not self.enabled:
+                state = "ok" if ok else "FAILED"
+                self.stream.write(f"{done}/{total} {self.label}: {host} {state}\n")
+                self.stream.flush()
                 return
             self.stream.write("\r" + self.render(done, total, host))
             self.stream.flush()

@@ -63,13 +63,13 @@ def pending_restart(response: Response) -> PendingRestart:
     """What the host says after the request: the last mark made (or previewed), else the state read."""
     marks = [r.id for r in response.results if r.id and r.id.startswith(MARK_PREFIX) and response.ran(r.id)]
     if marks:
-        data = response.data(marks[-1])
-        return PendingRestart(
-            True,
-            tuple(str(r) for r in data.get("reasons") or []),
-            data.get("set_utc"),
-            data.get("last_boot_utc"),
-        )
+        # Each mark returns the marker as it left it; in check mode nothing was written, so the
+        # reasons of every mark of the request are gathered, in order.
+        reasons: dict[str, None] = {}
+        for key in marks:
+            reasons.update(dict.fromkeys(str(r) for r in response.data(key).get("reasons") or []))
+        last = response.data(marks[-1])
+        return PendingRestart(True, tuple(reasons), last.get("set_utc"), last.get("last_boot_utc"))
     if not response.ran(RESTART_STATE):
         return PendingRestart(False)
     state = response.data(RESTART_STATE)

@@ -145,7 +145,7 @@ def test_expect_fails_with_the_table_before_the_rollout() -> None:
     assert len(host.requests) == 1
     assert result.failed is True and result.changed is False
     lines = result.msg.splitlines()
-    assert lines[0] == "3 of 3 instance(s) do not bind their expected address:"
+    assert lines[0].startswith("3 of 3 instance(s) do not bind their expected address; fix: check with")
     assert lines[1].split() == ["program", "pid", "session", "port", "expected", "actual", "verdict"]
     assert lines[2].split() == ["crm.exe", "1100", "1", "tcp/9000", "127.0.0.2", "127.0.0.1", "wrong_address"]
     assert lines[3].split() == ["CRM.EXE", "1200", "2", "tcp/9000", "127.0.0.3", "-", "not_listening"]

@@ -161,3 +161,14 @@ def test_turning_off_while_prefer_loopback_is_set_warns() -> None:
     result = run_rds_ip_virtualization({"state": "disabled"}, check=True, runner=host, now=NOW)
     assert len(host.requests) == 1
     assert any("PreferLoopback is still set" in w for w in result.warnings)
+
+
+def test_check_mode_previews_every_restart_reason_and_records_none() -> None:
+    host = FakeHost()
+    result = run_rds_ip_virtualization(PARAMS, check=True, runner=host, now=NOW)
+    assert result.reboot_required
+    assert result.data["restart"]["reasons"] == [
+        "the Winsock catalog entry of KB 4501072 was renamed",
+        "RD IP Virtualization policy values changed",
+    ]
+    assert host.restart_reasons == []  # check mode writes no marker

@@ -29,6 +29,7 @@ def _exposure(exp: Exposure) -> dict[str, Any]:
         "protocol": ep.protocol,
         "address": ep.local_address,
         "port": ep.local_port,
+        "path": ep.path,
         "kind": exp.kind.value,
     }
 
@@ -154,6 +155,7 @@ def farm_summary(reports: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Farm-wide view: which programs need which feature, clash counts, verification totals."""
     names: dict[str, str] = {}
     recs: dict[str, list[Recommendation]] = {}
+    unresolved: set[str] = set()
     prog_hosts: dict[str, set[str]] = {}
     clash_stats: dict[str, dict[str, Any]] = {}
     totals = {"clashes": 0, "unresolved": 0, "failed_binds": 0}
@@ -168,6 +170,8 @@ def farm_summary(reports: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             key = program_key(advice["program"])
             names.setdefault(key, advice["program"])
             recs.setdefault(key, []).append(Recommendation(advice["recommendation"]))
+            if not advice.get("resolved"):
+                unresolved.add(key)
             if advice["recommendation"] != Recommendation.NONE.value:
                 prog_hosts.setdefault(key, set()).add(host)
         for clash in report.get("clashes", []):
@@ -190,7 +194,8 @@ def farm_summary(reports: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     merged = {key: _merge(found) for key, found in recs.items()}
 
     def needing(*wanted: Recommendation) -> list[str]:
-        return sorted((names[k] for k, r in merged.items() if r in wanted), key=str.lower)
+        """Programs that still need a feature somewhere; resolved ones are listed apart."""
+        return sorted((names[k] for k, r in merged.items() if r in wanted and k in unresolved), key=str.lower)
 
     return {
         "hosts": hosts,
@@ -201,6 +206,10 @@ def farm_summary(reports: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         "virtual_loopback": needing(Recommendation.VIRTUAL_LOOPBACK, Recommendation.BOTH),
         "virtual_ip": needing(Recommendation.VIRTUAL_IP, Recommendation.BOTH),
         "prefer_loopback": needing(Recommendation.BOTH),
+        "resolved": sorted(
+            (names[k] for k, r in merged.items() if r is not Recommendation.NONE and k not in unresolved),
+            key=str.lower,
+        ),
         "clashes": {
             **totals,
             "by_program": {

@@ -34,6 +34,9 @@ class ProgramAdvice:
     sessions: tuple[int, ...]
     clashes: int  # (protocol, port) pairs wanted in several sessions
     failed_binds: int  # instances that could not bind where their peers did
+    # Every listener already binds a per-session address and no clash is left: the feature is in
+    # place for it, so it is reported as resolved, not as needing the feature.
+    resolved: bool = False
 
 
 def recommendation_for(kinds: Iterable[BindKind]) -> Recommendation:
@@ -81,6 +84,14 @@ def _sessions_text(sessions: Sequence[int]) -> str:
     return "sessions " + ", ".join(str(s) for s in sessions)
 
 
+def _is_resolved(kinds: set[BindKind], program_clashes: Sequence[Clash]) -> bool:
+    return (
+        bool(kinds)
+        and kinds <= set(_ALREADY)
+        and all(clash.resolved and not clash.failed for clash in program_clashes)
+    )
+
+
 def _reason(
     recommendation: Recommendation,
     binds: Sequence[str],
@@ -92,6 +103,9 @@ def _reason(
         return "no listener on 0.0.0.0, 127.0.0.1 or a server IP: per-session addressing does not change it"
     parts = [f"listens on {', '.join(binds)} in {_sessions_text(sessions)}"]
     parts.extend(text for kind, text in _ALREADY.items() if kind in kinds)
+    if _is_resolved(kinds, program_clashes):
+        parts.append("every session has its own address")
+        return "; ".join(parts) + ": resolved, keep it listed"
     failed = sum(len(clash.failed) for clash in program_clashes)
     if failed:
         parts.append(f"{failed} instance(s) could not bind (address in use)")
@@ -137,6 +151,7 @@ def recommend(
                 sessions=sessions,
                 clashes=len(program_clashes),
                 failed_binds=sum(len(clash.failed) for clash in program_clashes),
+                resolved=recommendation is not Recommendation.NONE and _is_resolved(kinds, program_clashes),
             )
         )
     return sorted(advice, key=lambda a: a.program.lower())

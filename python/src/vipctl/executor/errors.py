@@ -23,6 +23,12 @@ ERROR_KIND_FIXES: Final = {
         "an AppLocker or WDAC policy puts PowerShell in ConstrainedLanguage mode on this host: allow "
         "the vipctl executor in that policy, or manage the host from a session that policy does not cover"
     ),
+    # What a person can do about the common kinds (docs/executor-protocol.md lists them all).
+    "access_denied": "connect as an account in the host's local Administrators group",
+    "not_available": "the host lacks what this op needs (see the message); check the role or product",
+    "policy_controlled": "a group policy sets this value; change it in the GPO or use method: policy",
+    "not_found": "check the name in the message against the host",
+    "bad_request": "a bug in vipctl's request: report it with the message",
     INSECURE_BACKUP_ROOT: (
         "users other than Administrators and SYSTEM could write to the backup folder, so vipctl "
         "neither keeps backups there nor restores from it; nothing was changed"

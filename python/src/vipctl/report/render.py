@@ -46,6 +46,8 @@ def _environment(markdown: bool) -> Environment:
 def _sections(document: dict[str, Any]) -> dict[str, Any]:
     """Flatten host records into the report's tables."""
     settings, clashes, checks, problems = [], [], [], []
+    advice: list[dict[str, Any]] = []
+    instances: list[dict[str, Any]] = []
     for record in document.get("hosts", []):
         if record.get("error"):
             problems.append({"host": record["host"], "problem": record["error"]})
@@ -66,14 +68,38 @@ def _sections(document: dict[str, Any]) -> dict[str, Any]:
                         "prefer": data["prefer_loopback"]["enabled"],
                         "winsock": data["winsock_fix"],
                         "findings": data["findings"],
+                        "restart": data.get("restart") or {"pending": False, "reasons": []},
                     }
                 )
+            if result["module"] == "vip_bindings" and "exposures" in data:
+                support = data.get("support") or {}
+                if support.get("supported") is False:
+                    advice.append(
+                        {
+                            "host": record["host"],
+                            "program": "-",
+                            "recommendation": "unsupported",
+                            "reason": f"no recommendation: {support.get('reason')}",
+                        }
+                    )
+                for item in data.get("recommendations", []):
+                    recommendation = "resolved" if item.get("resolved") else item["recommendation"]
+                    advice.append({"host": record["host"], **item, "recommendation": recommendation})
+                for exposure in data["exposures"]:
+                    instances.append({"host": record["host"], **exposure})
             for clash in data.get("clashes", []) if result["module"] == "vip_bindings" else []:
                 clashes.append({"host": record["host"], **clash})
             verification = data.get("verification") if result["module"] == "vip_bindings" else None
             for check in (verification or {}).get("instances", []):
                 checks.append({"host": record["host"], **check})
-    return {"settings": settings, "clashes": clashes, "checks": checks, "problems": problems}
+    return {
+        "settings": settings,
+        "clashes": clashes,
+        "checks": checks,
+        "problems": problems,
+        "advice": advice,
+        "instances": instances,
+    }
 
 
 def render_report(document: dict[str, Any], fmt: str) -> str:

@@ -32,12 +32,18 @@ class TaskResult:
     backups: list[str] = field(default_factory=list)
 
     def to_ansible(self) -> dict[str, Any]:
-        """Module return values at the top level; the standard keys win over data of the same name."""
+        """Module return values at the top level; the standard keys win over data of the same name.
+
+        `msg` is one line a person reads in a failure (reason and fix); anything longer, such as a
+        table, goes under `msg_details`, one list item per line."""
         result: dict[str, Any] = dict(self.data)
+        lines = self.msg.strip().splitlines()
+        if len(lines) > 1:
+            result["msg_details"] = lines[1:]
         result.update(
             changed=self.changed,
             failed=self.failed,
-            msg=self.msg,
+            msg=lines[0] if lines else "",
             reboot_required=self.reboot_required,
             backups=list(self.backups),
         )

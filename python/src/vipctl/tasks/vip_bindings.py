@@ -77,12 +77,19 @@ def _verification_result(report: dict[str, Any], warnings: list[str]) -> TaskRes
         msg = f"all {total} instance(s) of {', '.join(verification['programs'])} bind their expected address"
         return TaskResult(msg=msg, data=report, warnings=warnings)
     restart = report.get("restart") or {}
-    why = (
-        f" ({NOT_YET_VIRTUALIZED}: {'; '.join(restart.get('reasons') or [])})"
-        if restart.get("pending")
-        else ""
+    if restart.get("pending"):
+        why = f" ({NOT_YET_VIRTUALIZED}: {'; '.join(restart.get('reasons') or [])})"
+        fix = "restart the host, let the users log on again, then verify again"
+    else:
+        why = ""
+        fix = (
+            "check with vip_status that the feature covers these programs, and that their sessions "
+            "started after it took effect"
+        )
+    # One line to read, then the failing instances, one per line (the table; msg_details in Ansible).
+    msg = (
+        f"{total - counts['ok']} of {total} instance(s) do not bind their expected address{why}; fix: {fix}\n"
     )
-    msg = f"{total - counts['ok']} of {total} instance(s) do not bind their expected address{why}:\n"
     return TaskResult(failed=True, msg=msg + verification["failures_table"], data=report, warnings=warnings)
 
 

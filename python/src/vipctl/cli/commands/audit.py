@@ -84,6 +84,7 @@ def farm_text(farm: dict[str, Any]) -> str:
         f"  needs Citrix virtual loopback: {', '.join(map(flagged_name, farm['virtual_loopback'])) or '-'}",
         f"  needs RD IP Virtualization:    {', '.join(map(flagged_name, farm['virtual_ip'])) or '-'}",
         f"  needs PreferLoopback (both):   {', '.join(map(flagged_name, farm['prefer_loopback'])) or '-'}",
+        f"  resolved (own address):        {', '.join(map(flagged_name, farm.get('resolved') or [])) or '-'}",
     ]
     verification = farm["verification"]
     if verification["hosts_checked"]:

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vipctl import executor, registry_map
+from vipctl.executor.codec import PROTOCOL_VERSION
 from vipctl.sim.errors import ScriptRejected
 from vipctl.sim.model.binds import BindEnv, BindTable
 from vipctl.sim.model.citrix import CitrixPolicy, CitrixPolicyStore, cache_on_vda
-from vipctl.executor.codec import PROTOCOL_VERSION
 from vipctl.sim.model.errors import BY_KIND, AccessDenied, ModelError
 from vipctl.sim.model.files import ORDINARY_USER, FileStore, parent_of
 from vipctl.sim.model.hostspec import RDSH_ROLE, HostSpec
