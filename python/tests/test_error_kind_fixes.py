@@ -45,8 +45,8 @@ def test_constrained_language_names_the_application_control_policy() -> None:
 
 
 def test_a_plain_kind_keeps_the_hosts_message_alone() -> None:
-    response = _failed("access_denied")
-    assert failure_message(response, response.results[0]).endswith("access_denied: denied")
+    response = _failed("conflict")
+    assert failure_message(response, response.results[0]).endswith("conflict: denied")
 
 
 def test_the_bootstrap_checks_the_language_mode_before_any_dotnet_call() -> None:
