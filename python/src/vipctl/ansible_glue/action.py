@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import os
-from collections.abc import Callable
 from typing import Any
 
 from ansible.plugins.action import ActionBase
@@ -18,15 +16,7 @@ from vipctl.ansible_glue.connection_runner import (
 )
 from vipctl.executor.errors import RequestError
 from vipctl.settings import SettingsError
-
-TaskFunction = Callable[..., Any]
-
-
-def task_function(module: str) -> TaskFunction:
-    """`vipctl.tasks.<module>.run_<module>`, the engine behind each module."""
-    tasks = importlib.import_module(f"vipctl.tasks.{module}")
-    function: TaskFunction = getattr(tasks, f"run_{module}")
-    return function
+from vipctl.tasks import TASKS
 
 
 class VipctlAction(ActionBase):  # type: ignore[misc]
@@ -50,7 +40,7 @@ class VipctlAction(ActionBase):  # type: ignore[misc]
         _, params = self.validate_argument_spec(argument_spec=argument_spec_for(self.module_doc_file()))
         try:
             runner = ConnectionRunner(self._connection, host)
-            outcome = task_function(self.MODULE)(params, check=bool(self._task.check_mode), runner=runner)
+            outcome = TASKS[self.MODULE](params, check=bool(self._task.check_mode), runner=runner)
         except (SettingsError, RequestError, UnsupportedConnection, ExecutorTransportError) as exc:
             result.update(failed=True, changed=False, msg=str(exc))
             return result
