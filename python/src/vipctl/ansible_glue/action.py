@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import os
-from collections.abc import Callable
 from typing import Any
 
 from ansible.plugins.action import ActionBase
@@ -18,15 +16,7 @@ from vipctl.ansible_glue.connection_runner import (
 )
 from vipctl.executor.errors import RequestError
 from vipctl.settings import SettingsError
-
-TaskFunction = Callable[..., Any]
-
-
-def task_function(module: str) -> TaskFunction:
-    """`vipctl.tasks.<module>.run_<module>`, the engine behind each module."""
-    tasks = importlib.import_module(f"vipctl.tasks.{module}")
-    function: TaskFunction = getattr(tasks, f"run_{module}")
-    return function
+from vipctl.tasks import TASKS
 
 
 def module_doc_file(action_class: type) -> str:
@@ -43,16 +33,17 @@ class VipctlAction(ActionBase):  # type: ignore[misc]
     _requires_connection = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Derive the argument spec and import the task when the plugin is loaded.
+        """Derive the argument spec when the plugin is loaded (the tasks come with `vipctl.tasks`).
 
         Ansible's controller loads each action plugin class once (the strategy checks it before
         queueing the task) and forks a worker per host and task; what is done here is inherited
-        by every worker, instead of each worker parsing the module's docs and importing the task.
+        by every worker, instead of each worker parsing the module's docs.
         """
         super().__init_subclass__(**kwargs)
         if cls.MODULE:
             argument_spec_for(module_doc_file(cls))
-            task_function(cls.MODULE)
+            if cls.MODULE not in TASKS:
+                raise LookupError(f"no vipctl task for module {cls.MODULE!r}")
 
     def module_doc_file(self) -> str:
         return module_doc_file(type(self))
@@ -66,7 +57,7 @@ class VipctlAction(ActionBase):  # type: ignore[misc]
         _, params = self.validate_argument_spec(argument_spec=argument_spec_for(self.module_doc_file()))
         try:
             runner = ConnectionRunner(self._connection, host)
-            outcome = task_function(self.MODULE)(params, check=bool(self._task.check_mode), runner=runner)
+            outcome = TASKS[self.MODULE](params, check=bool(self._task.check_mode), runner=runner)
         except (SettingsError, RequestError, UnsupportedConnection, ExecutorTransportError) as exc:
             result.update(failed=True, changed=False, msg=str(exc))
             return result

@@ -9,30 +9,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
 from vipctl.cli.session import HostSession, SessionPool
 from vipctl.cli.targets import Target
 from vipctl.executor import bootstrap
 from vipctl.fleet import ProgressCallback
 from vipctl.fleet_processes import run_fleet_in_processes, worker_processes
-from vipctl.tasks.citrix_prefer_loopback import run_citrix_prefer_loopback
-from vipctl.tasks.citrix_virtual_loopback import run_citrix_virtual_loopback
+from vipctl.tasks import TASKS
 from vipctl.tasks.common import Runner, TaskResult
-from vipctl.tasks.rds_ip_virtualization import run_rds_ip_virtualization
-from vipctl.tasks.vip_bindings import run_vip_bindings
-from vipctl.tasks.vip_status import run_vip_status
-
-TaskFunction = Callable[..., TaskResult]
-
-# The same entry points the action plugins call (vipctl.ansible_glue.action.task_function).
-TASKS: Final[dict[str, TaskFunction]] = {
-    "vip_status": run_vip_status,
-    "vip_bindings": run_vip_bindings,
-    "rds_ip_virtualization": run_rds_ip_virtualization,
-    "citrix_virtual_loopback": run_citrix_virtual_loopback,
-    "citrix_prefer_loopback": run_citrix_prefer_loopback,
-}
 
 
 @dataclass(frozen=True)
