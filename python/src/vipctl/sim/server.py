@@ -30,8 +30,10 @@ from vipctl.sim.http_auth import (
 )
 from vipctl.sim.http_wire import BadHttp, HttpRequest, HttpResponse, read_request
 from vipctl.sim.loopback_bind import require_loopback
+from vipctl.sim.model.host import SimHost
 from vipctl.sim.shell_api import Shell
 from vipctl.sim.tls import CertificateAuthority
+from vipctl.sim.twin.backend import TwinExecutor
 from vipctl.sim.winrs import WinrsShell
 from vipctl.sim.wsman import Outcome, PendingReceive, WsmanEndpoint, ns
 
@@ -41,15 +43,20 @@ T = TypeVar("T")
 
 
 def _shell_factory(host: SimHostLike) -> Any:
+    # The shells reach the host model only through its twin executor.
+    if not isinstance(host, SimHost):
+        raise TypeError(f"the simulator serves model hosts only, not {type(host).__name__}")
+    backend = TwinExecutor(host)
+
     def factory(resource_uri: str) -> Shell | None:
         if resource_uri == ns.RESOURCE_CMD:
-            return WinrsShell(host)
+            return WinrsShell(backend)
         if resource_uri == ns.RESOURCE_PSRP:
             try:
                 from vipctl.sim.psrp import PsrpShell  # imported late: the PSRP shell is optional
             except ImportError:
                 return None
-            shell: Shell = PsrpShell(host)
+            shell: Shell = PsrpShell(backend)
             return shell
         return None
 

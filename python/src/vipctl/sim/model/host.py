@@ -10,8 +10,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from vipctl import executor, registry_map
-from vipctl.sim.errors import ScriptRejected
+from vipctl import registry_map
 from vipctl.sim.model.binds import BindEnv, BindTable
 from vipctl.sim.model.citrix import CitrixPolicy, CitrixPolicyStore, cache_on_vda
 from vipctl.sim.model.errors import ModelError
@@ -211,16 +210,10 @@ class SimHost:
         del self.sessions[session.id]
 
     # -- the API the front door and the admin API use ---------------------------------------------
-    def run_executor(self, script_text: str, request_json: str) -> tuple[str, int]:
-        # Compared at call time: the shipped file is the reference, whatever it holds right now.
-        if script_text != executor.script_text():
-            lines = script_text.strip().splitlines()
-            raise ScriptRejected(lines[0] if lines else "")
-        from vipctl.sim.twin.dispatch import run_request
-
-        with self._lock:
-            response: tuple[str, int] = run_request(self, request_json)
-            return response
+    @property
+    def lock(self) -> threading.RLock:
+        """Held while one request runs (`vipctl.sim.twin.backend`) and by every method below."""
+        return self._lock
 
     def logoff_sessions(self, session_ids: list[int] | None = None) -> list[int]:
         with self._lock:
