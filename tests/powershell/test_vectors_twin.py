@@ -12,6 +12,7 @@ import pytest
 from vector_support import SECTIONS, VECTORS, build_host, differences, load, state_differences
 
 from vipctl import executor
+from vipctl.sim.twin.backend import run_executor
 from vipctl.sim.twin.dispatch import KNOWN_OPS
 
 
@@ -64,7 +65,7 @@ def test_vector(path: Path) -> None:
     sim = build_host(vector)
     request = vector["request"]
     text = request if isinstance(request, str) else json.dumps(request)
-    out, code = sim.run_executor(executor.script_text(), text)
+    out, code = run_executor(sim, executor.script_text(), text)
     response = json.loads(out)
     assert code == (1 if "error" in vector["response"] else 0)
     assert differences(vector["response"], response) == [], json.dumps(response, indent=1)

@@ -15,6 +15,7 @@ from vipctl.sim.model.hostspec import RDSH_ROLE, HostSpec, UserSpec, VdaSpec, Wi
 from vipctl.sim.model.network import Adapter
 from vipctl.sim.model.processes import AppSpec, BindSpec
 from vipctl.sim.model.regvalue import RegValue
+from vipctl.sim.twin.backend import run_executor
 
 MAC = "00:15:5D:00:00:01"
 SERVER_IP = "192.0.2.10"
@@ -71,7 +72,7 @@ def addresses(host: SimHost, exe: str) -> dict[int, str]:
 
 def run(host: SimHost, *ops: dict[str, Any]) -> dict[str, Any]:
     request = {"v": 1, "check": False, "backup_dir": r"C:\bk\t", "ops": list(ops)}
-    text, code = host.run_executor(executor.script_text(), json.dumps(request))
+    text, code = run_executor(host, executor.script_text(), json.dumps(request))
     assert code == 0
     response: dict[str, Any] = json.loads(text)
     assert response["ok"], response

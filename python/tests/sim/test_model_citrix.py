@@ -11,6 +11,7 @@ from vipctl.sim.farm import load_farm
 from vipctl.sim.model.citrix import CitrixPolicyStore
 from vipctl.sim.model.errors import NotFound
 from vipctl.sim.model.host import SimHost
+from vipctl.sim.twin.backend import run_executor
 
 LOOPBACK = {"VirtualLoopbackPrograms": {"State": "Enabled", "Values": []}}
 
@@ -65,7 +66,7 @@ def test_the_delegation_hook_decides_whether_a_domain_gpo_is_reachable() -> None
     assert sim.spec.gpo_needs_delegation  # the default: WinRM carries no delegated credentials
     assert sim.citrix_store is not None
     sim.citrix_store.add_gpo("VDA Policies")
-    text, _ = sim.run_executor(executor.script_text(), _gpo_request())
+    text, _ = run_executor(sim, executor.script_text(), _gpo_request())
     assert json.loads(text)["results"][0]["error"]["kind"] == "delegation_required"
-    text, _ = sim.run_executor(executor.script_text(), _gpo_request(), delegated=True)
+    text, _ = run_executor(sim, executor.script_text(), _gpo_request(), delegated=True)
     assert json.loads(text)["results"][0]["data"] == {"available": True, "exists": False, "policy": None}

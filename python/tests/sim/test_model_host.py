@@ -12,6 +12,7 @@ from vipctl import executor
 from vipctl.sim.errors import ScriptRejected
 from vipctl.sim.farm import load_farm
 from vipctl.sim.model.host import SimHost
+from vipctl.sim.twin.backend import run_executor
 
 
 def host() -> SimHost:
@@ -21,19 +22,19 @@ def host() -> SimHost:
 def test_only_the_shipped_executor_runs() -> None:
     sim = host()
     with pytest.raises(ScriptRejected) as info:
-        sim.run_executor("Get-Process\r\nRemove-Item C:\\ -Recurse", json.dumps({"v": 1, "ops": []}))
+        run_executor(sim, "Get-Process\r\nRemove-Item C:\\ -Recurse", json.dumps({"v": 1, "ops": []}))
     assert info.value.first_line == "Get-Process"
     with pytest.raises(ScriptRejected):
-        sim.run_executor(executor.script_text() + "\n# appended", json.dumps({"v": 1, "ops": []}))
+        run_executor(sim, executor.script_text() + "\n# appended", json.dumps({"v": 1, "ops": []}))
 
 
 def test_run_executor_answers_json_and_exit_code() -> None:
     sim = host()
-    text, code = sim.run_executor(executor.script_text(), json.dumps({"v": 1, "ops": [{"op": "sessions"}]}))
+    text, code = run_executor(sim, executor.script_text(), json.dumps({"v": 1, "ops": [{"op": "sessions"}]}))
     assert code == 0
     sessions = json.loads(text)["results"][0]["data"]["sessions"]
     assert [s["user"] for s in sessions] == [None, "alice", "bob", "carol", "svc-ops"]
-    text, code = sim.run_executor(executor.script_text(), "not json")
+    text, code = run_executor(sim, executor.script_text(), "not json")
     assert code == 1 and json.loads(text)["error"]["kind"] == "bad_request"
 
 
@@ -52,10 +53,10 @@ def test_denied_registry_path_is_a_model_fault_until_cleared() -> None:
     sim = host()
     sim.deny_registry_path(r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion")
     request = json.dumps({"v": 1, "ops": [{"op": "host_facts"}]})
-    result = json.loads(sim.run_executor(executor.script_text(), request)[0])["results"][0]
+    result = json.loads(run_executor(sim, executor.script_text(), request)[0])["results"][0]
     assert result["error"]["kind"] == "access_denied"
     sim.clear_faults()
-    result = json.loads(sim.run_executor(executor.script_text(), request)[0])["results"][0]
+    result = json.loads(run_executor(sim, executor.script_text(), request)[0])["results"][0]
     assert result["data"]["product_name"] == "Windows Server 2016 Standard"
 
 
@@ -78,7 +79,7 @@ def test_concurrent_requests_on_one_host_do_not_interleave() -> None:
                     {"op": "registry_get", "path": r"HKLM\SOFTWARE\vipctl-test", "names": [f"w{n}"]},
                 ],
             }
-            response = json.loads(sim.run_executor(executor.script_text(), json.dumps(request))[0])
+            response = json.loads(run_executor(sim, executor.script_text(), json.dumps(request))[0])
             if response["results"][1]["data"]["values"][f"w{n}"]["value"] != i:
                 errors.append(f"worker {n} read another worker's write")
 

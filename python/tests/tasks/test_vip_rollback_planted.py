@@ -16,6 +16,7 @@ from vipctl.sim.farm import load_farm
 from vipctl.sim.model.errors import AccessDenied
 from vipctl.sim.model.files import ADMINISTRATORS, SYSTEM, USERS, encode
 from vipctl.sim.model.host import SimHost
+from vipctl.sim.twin.backend import run_executor
 from vipctl.tasks.rds_ip_virtualization import run_rds_ip_virtualization
 from vipctl.tasks.vip_rollback import run_vip_rollback
 
@@ -32,7 +33,7 @@ RDS = {"state": "enabled", "mode": "per_session", "adapter": "10.0.0.0/24"}
 
 def runner_for(host: SimHost) -> Any:
     def runner(request: dict[str, Any]) -> Response:
-        out, code = host.run_executor(executor.script_text(), json.dumps(request))
+        out, code = run_executor(host, executor.script_text(), json.dumps(request))
         return decode_response(out, code, host=host.spec.name)
 
     return runner

@@ -14,6 +14,7 @@ from vipctl.request_builders import BACKUP_STAMP_FORMAT, new_request
 from vipctl.settings import SettingsError
 from vipctl.sim.farm import load_farm
 from vipctl.sim.model.regvalue import RegValue
+from vipctl.sim.twin.backend import run_executor
 from vipctl.tasks.rds_ip_virtualization import run_rds_ip_virtualization
 from vipctl.tasks.vip_rollback import restore_op, run_vip_rollback
 
@@ -202,7 +203,7 @@ def test_end_to_end_on_the_simulator_restores_registry_exactly() -> None:
     vda = load_farm(None).hosts["vda2019-01"]
 
     def runner(request: dict[str, Any]) -> Response:
-        out, code = vda.run_executor(executor.script_text(), json.dumps(request))
+        out, code = run_executor(vda, executor.script_text(), json.dumps(request))
         return decode_response(out, code, host=vda.name)
 
     # The policy key's parents exist first: the executor backs up only the key it writes.
@@ -262,7 +263,7 @@ def test_end_to_end_wmi_settings_go_back_through_wmi_with_a_warning_for_the_adap
     vda = load_farm(None).hosts["vda2019-01"]
 
     def runner(request: dict[str, Any]) -> Response:
-        out, code = vda.run_executor(executor.script_text(), json.dumps(request))
+        out, code = run_executor(vda, executor.script_text(), json.dumps(request))
         return decode_response(out, code, host=vda.name)
 
     before = vda.tsvip.properties()

@@ -29,10 +29,6 @@ class SimHostLike(Protocol):
     groups: list[str]
     winrm: WinRMEndpointLike
 
-    def run_executor(
-        self, script_text: str, request_json: str, delegated: bool = False
-    ) -> tuple[str, int]: ...
-
     def snapshot(self) -> dict[str, Any]: ...
 
     def is_up(self) -> bool: ...

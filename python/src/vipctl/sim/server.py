@@ -33,8 +33,10 @@ from vipctl.sim.http_auth import (
 )
 from vipctl.sim.http_wire import BadHttp, HttpRequest, HttpResponse, read_request
 from vipctl.sim.loopback_bind import require_loopback
+from vipctl.sim.model.host import SimHost
 from vipctl.sim.shell_api import Shell
 from vipctl.sim.tls import CertificateAuthority
+from vipctl.sim.twin.backend import TwinExecutor
 from vipctl.sim.winrs import WinrsShell
 from vipctl.sim.wsman import Outcome, PendingReceive, WsmanEndpoint, ns
 
@@ -49,19 +51,24 @@ _CURRENT_LOGON: contextvars.ContextVar[Logon | None] = contextvars.ContextVar("l
 
 @dataclass(frozen=True)
 class _LogonBackend:
-    """A host as seen from one shell: the executor runs with the shell's logon."""
+    """A host's twin executor as seen from one shell: it runs with the shell's logon."""
 
-    host: SimHostLike
+    twin: TwinExecutor
     logon: Logon | None
 
     def run_executor(self, script_text: str, request_json: str) -> tuple[str, int]:
         delegated = self.logon is not None and self.logon.delegated
-        return self.host.run_executor(script_text, request_json, delegated)
+        return self.twin.run_executor(script_text, request_json, delegated)
 
 
 def _shell_factory(host: SimHostLike) -> Any:
+    # The shells reach the host model only through its twin executor.
+    if not isinstance(host, SimHost):
+        raise TypeError(f"the simulator serves model hosts only, not {type(host).__name__}")
+    twin = TwinExecutor(host)
+
     def factory(resource_uri: str) -> Shell | None:
-        backend = _LogonBackend(host, _CURRENT_LOGON.get())
+        backend = _LogonBackend(twin, _CURRENT_LOGON.get())
         if resource_uri == ns.RESOURCE_CMD:
             return WinrsShell(backend)
         if resource_uri == ns.RESOURCE_PSRP:

@@ -11,9 +11,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from vipctl import executor, registry_map
+from vipctl import registry_map
 from vipctl.executor.codec import PROTOCOL_VERSION
-from vipctl.sim.errors import ScriptRejected
 from vipctl.sim.model.binds import BindEnv, BindTable
 from vipctl.sim.model.citrix import CitrixPolicy, CitrixPolicyStore, cache_on_vda
 from vipctl.sim.model.errors import BY_KIND, AccessDenied, ModelError
@@ -237,19 +236,10 @@ class SimHost:
         del self.sessions[session.id]
 
     # -- the API the front door and the admin API use ---------------------------------------------
-    def run_executor(self, script_text: str, request_json: str, delegated: bool = False) -> tuple[str, int]:
-        """Run one request; `delegated` says the connection carries delegated credentials."""
-        # Compared at call time: the shipped file is the reference, whatever it holds right now.
-        if script_text != executor.script_text():
-            lines = script_text.strip().splitlines()
-            raise ScriptRejected(lines[0] if lines else "")
-        from vipctl.sim.twin.dispatch import run_request
-
-        with self._lock:
-            self.executor_runs += 1
-            out, code = run_request(self, request_json, delegated)
-            # The ops ran (and wrote) before the reply is spoiled: a client must never resend.
-            return mangle_reply(self.reply_fault, out), code
+    @property
+    def lock(self) -> threading.RLock:
+        """Held while one request runs (`vipctl.sim.twin.backend`) and by every method below."""
+        return self._lock
 
     def logoff_sessions(self, session_ids: list[int] | None = None) -> list[int]:
         with self._lock:
