@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vipctl.transport import ConnectionSettingsError, open_transport
+from vipctl.transport.ansible_vars import settings_from_ansible_vars
 from vipctl.transport.connection import ConnectionSettings
 from vipctl.transport.psrp import PsrpTransport
 from vipctl.transport.winrm import WinrmTransport
@@ -39,12 +40,12 @@ def test_transport_repr_hides_the_password() -> None:
 def test_settings_errors_from_ansible_vars_leave_the_password_out() -> None:
     host_vars = {"ansible_connection": "psrp", "ansible_password": PASSWORD, "ansible_psrp_auth": PASSWORD}
     with pytest.raises(ConnectionSettingsError) as caught:
-        ConnectionSettings.from_ansible_vars("rdsh31", host_vars)
+        settings_from_ansible_vars("rdsh31", host_vars)
     # The bad value is echoed (it is the auth name the user typed), never the password variable.
     assert "ansible_psrp_auth" in str(caught.value)
     bad_port = {"ansible_connection": "winrm", "ansible_password": PASSWORD, "ansible_port": "x"}
     with pytest.raises(ConnectionSettingsError) as caught_port:
-        ConnectionSettings.from_ansible_vars("rdsh31", bad_port)
+        settings_from_ansible_vars("rdsh31", bad_port)
     assert PASSWORD not in str(caught_port.value)
 
 

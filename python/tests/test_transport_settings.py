@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 
+from vipctl.transport.ansible_vars import settings_from_ansible_vars
 from vipctl.transport.connection import ConnectionSettings, ConnectionSettingsError
 
 
 def from_vars(**host_vars: Any) -> ConnectionSettings:
-    return ConnectionSettings.from_ansible_vars("rdsh01", host_vars)
+    return settings_from_ansible_vars("rdsh01", host_vars)
 
 
 # ---------------------------------------------------------------- dataclass defaults and checks
@@ -76,7 +77,7 @@ def test_basic_over_http_is_allowed_with_encryption_explicitly_off() -> None:
 def test_connection_is_required_unless_a_default_is_given() -> None:
     with pytest.raises(ConnectionSettingsError, match="rdsh01: ansible_connection is not set"):
         from_vars()
-    settings = ConnectionSettings.from_ansible_vars("rdsh01", {}, default_connection="winrm")
+    settings = settings_from_ansible_vars("rdsh01", {}, default_connection="winrm")
     assert settings.connection == "winrm"
 
 

@@ -25,6 +25,7 @@ from vipctl.transport import (
     TlsHandshakeFailed,
     open_transport,
 )
+from vipctl.transport.ansible_vars import settings_from_ansible_vars
 
 Connection = Literal["psrp", "winrm"]
 REQUEST = build_request([{"op": "host_facts", "id": "facts"}], check=True, backup_dir=None)
@@ -44,7 +45,7 @@ def farm_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimServer]:
 
 def _settings(sim: SimServer, name: str, connection: Connection, **changes: Any) -> ConnectionSettings:
     host_vars = build_inventory(sim, connection)["all"]["hosts"][name]
-    settings = ConnectionSettings.from_ansible_vars(name, host_vars)
+    settings = settings_from_ansible_vars(name, host_vars)
     return dataclasses.replace(settings, **changes) if changes else settings
 
 

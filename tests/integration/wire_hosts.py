@@ -22,6 +22,7 @@ from vipctl.sim.model.hostspec import WinRMEndpoint
 from vipctl.sim.relocate import block_for_this_process
 from vipctl.sim.server import SimServer
 from vipctl.transport import ConnectionSettings
+from vipctl.transport.ansible_vars import settings_from_ansible_vars
 
 Connection = Literal["psrp", "winrm"]
 CONNECTIONS: tuple[Connection, ...] = ("psrp", "winrm")
@@ -68,5 +69,5 @@ def serve(name: str, host: SimHost, state_dir: Path) -> Iterator[SimServer]:
 def settings(server: SimServer, name: str, connection: Connection, **changes: Any) -> ConnectionSettings:
     """What an inventory of the running server gives this host: HTTPS, Basic, the server's CA."""
     host_vars = build_inventory(server, connection)["all"]["hosts"][name]
-    base = ConnectionSettings.from_ansible_vars(name, host_vars)
+    base = settings_from_ansible_vars(name, host_vars)
     return dataclasses.replace(base, **changes) if changes else base

@@ -8,6 +8,7 @@ from typing import Final
 from vipctl.cli.credentials import Credentials, Redactor, secrets_in
 from vipctl.inventory_file import Inventory
 from vipctl.transport import ConnectionSettings, ConnectionSettingsError
+from vipctl.transport.ansible_vars import settings_from_ansible_vars
 
 CONTROLLERS: Final = "citrix_controllers"
 RDSH: Final = "rdsh"
@@ -41,7 +42,7 @@ def build_targets(
     for name in hosts:
         host_vars = credentials.apply(inventory.hosts[name])
         redactor.add(*secrets_in(host_vars))
-        settings = ConnectionSettings.from_ansible_vars(name, host_vars, default_connection="winrm")
+        settings = settings_from_ansible_vars(name, host_vars, default_connection="winrm")
         # Kerberos and Negotiate may use the ticket from kinit instead of a password.
         ticket_ok = settings.auth in TICKET_AUTHS
         if settings.password is None and not ticket_ok:

@@ -10,7 +10,7 @@ Additions of ours: `vipctl_connection_retries`, `vipctl_command_timeout`,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from vipctl.transport.connection import (
     AUTHS,
@@ -20,15 +20,13 @@ from vipctl.transport.connection import (
     HTTPS_PORT,
     Auth,
     Connection,
+    ConnectionSettings,
     ConnectionSettingsError,
     MessageEncryption,
     Scheme,
     coerce_choice,
     winrm_auth,
 )
-
-if TYPE_CHECKING:
-    from vipctl.transport.connection import ConnectionSettings
 
 _TRUE = {"y", "yes", "on", "1", "true", "t"}
 _FALSE = {"n", "no", "off", "0", "false", "f"}
@@ -260,7 +258,6 @@ def psrp_kwargs(name: str, host_vars: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def settings_from_ansible_vars(
-    cls: type[ConnectionSettings],
     name: str,
     host_vars: Mapping[str, Any],
     *,
@@ -274,4 +271,4 @@ def settings_from_ansible_vars(
         kwargs["username"] = str(kwargs["username"])
     if kwargs["ca_trust_path"] is not None:
         kwargs["ca_trust_path"] = str(kwargs["ca_trust_path"])
-    return cls(**kwargs)
+    return ConnectionSettings(**kwargs)

@@ -1,15 +1,14 @@
 """How to reach one Windows host: a validated, immutable description both transports read.
 
-`ConnectionSettings.from_ansible_vars` reads the same host variables, with the same precedence
-and defaults, as ansible-core's `winrm` and `psrp` connection plugins, so one inventory drives
-both Ansible and the standalone CLI.
+`vipctl.transport.ansible_vars.settings_from_ansible_vars` reads the same host variables, with
+the same precedence and defaults, as ansible-core's `winrm` and `psrp` connection plugins, so one
+inventory drives both Ansible and the standalone CLI. This module imports nothing from that one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast, get_args
+from typing import Literal, cast, get_args
 
 Connection = Literal["psrp", "winrm"]
 Scheme = Literal["http", "https"]
@@ -166,16 +165,6 @@ class ConnectionSettings:
                 "basic auth over http cannot encrypt messages; use https, ntlm/negotiate,"
                 " or set ansible_psrp_message_encryption: never (sends the password in clear)"
             )
-
-    @classmethod
-    def from_ansible_vars(
-        cls, name: str, host_vars: Mapping[str, Any], *, default_connection: Connection | None = None
-    ) -> ConnectionSettings:
-        """Build settings from one host's Ansible variables (`ansible_connection` picks the plugin)."""
-        # Imported here: the parsing module needs ConnectionSettings, so it cannot be imported first.
-        from vipctl.transport.ansible_vars import settings_from_ansible_vars
-
-        return settings_from_ansible_vars(cls, name, host_vars, default_connection=default_connection)
 
 
 def coerce_choice(name: str, field_name: str, value: object, choices: tuple[str, ...]) -> str:
