@@ -65,7 +65,6 @@ def _bad_frame_reply(message: str) -> bytes:
 
 @dataclass
 class _Command:
-    runs_bootstrap: bool
     console_stdin: bool = False
     stdin: bytearray = field(default_factory=bytearray)
     stdout: bytearray = field(default_factory=bytearray)
@@ -90,11 +89,9 @@ class WinrsShell:
         line = " ".join([command, *(arg.decode("utf-8", errors="replace") for arg in arguments)]).strip()
         script = powershell_script(line)
         if script is not None and is_bootstrap(script):
-            self._commands[command_id] = _Command(
-                runs_bootstrap=True, console_stdin=stdin_is_console(options)
-            )
+            self._commands[command_id] = _Command(console_stdin=stdin_is_console(options))
             return
-        finished = _Command(runs_bootstrap=False, exit_code=EXIT_FAILURE)
+        finished = _Command(exit_code=EXIT_FAILURE)
         finished.stderr += _rejection(first_line(script if script is not None else line))
         self._commands[command_id] = finished
 

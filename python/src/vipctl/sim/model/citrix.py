@@ -6,7 +6,8 @@ A Studio policy is two provider nodes, Computer and User, with one name, priorit
 flag; the executor's view merges their settings. Priority 1 is the highest; `Unfiltered` always
 ranks last. Assumptions (UNCONFIRMED, kept here): AD GPO policies override site policies; only
 DesktopGroup filters restrict a VDA's machine-level result; the VDA cache value names are those in
-`registry_map.CITRIX_APPLIED_VALUES`."""
+`registry_map.CITRIX_APPLIED_LOOPBACK_SUPPORT` and
+`registry_map.CITRIX_APPLIED_LOOPBACK_PROGRAMS`."""
 
 from __future__ import annotations
 

@@ -29,9 +29,6 @@ class FileStore:
     def exists(self, path: str) -> bool:
         return _norm(path).lower() in self._files
 
-    def delete(self, path: str) -> None:
-        self._files.pop(_norm(path).lower(), None)
-
     def children(self, directory: str) -> dict[str, list[str]]:
         """Immediate subdirectories of `directory` -> the full paths of all files below each."""
         prefix = _norm(directory).lower() + "\\"
