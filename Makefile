@@ -10,7 +10,7 @@ DEPS := requirements.txt requirements-dev.txt requirements-kerberos.txt python/p
 # the Python GSSAPI bindings build against. Installed when make runs as root with apt-get.
 KRB5_DEBS := krb5-kdc krb5-admin-server krb5-user libkrb5-dev
 
-.PHONY: venv test lint typecheck unit sanity demo clean krb5-system
+.PHONY: venv test lint typecheck imports deadcode unit sanity demo clean krb5-system
 
 venv: $(STAMP)
 
@@ -42,12 +42,21 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Import contracts in pyproject.toml ([tool.importlinter]): no cycles, no upward imports.
+imports: $(STAMP)
+	$(BIN)/lint-imports
+
+# Dead code in the product (tests do not count as users); tools/vulture_whitelist.py says why
+# each name it lists stays.
+deadcode: $(STAMP)
+	$(BIN)/vulture python/src plugins tools bench --min-confidence 60
+
 unit: $(STAMP)
 	$(BIN)/pytest -q python/tests tests/unit tests/powershell
 
 # The sanity run is a prerequisite, so pytest need not repeat it (test_ansible_sanity.py).
 test: export VIPCTL_SKIP_ANSIBLE_SANITY = 1
-test: krb5-system lint typecheck sanity $(STAMP)
+test: krb5-system lint typecheck imports deadcode sanity $(STAMP)
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 # ansible-test sanity on a temporary ansible_collections/vipctl/farm copy (no Docker); the exit

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from vipctl.fleet import HostOutcome, run_fleet, summary
+from vipctl.fleet import HostOutcome, run_fleet
 from vipctl.progress import ProgressBar
 from vipctl.transport import HostUnreachable
 
@@ -139,21 +139,6 @@ def test_empty_inventory_and_bad_forks() -> None:
     assert run_fleet([], lambda host: host) == []
     with pytest.raises(ValueError, match="forks must be at least 1"):
         run_fleet(HOSTS, lambda host: host, forks=0)
-
-
-def test_summary_counts() -> None:
-    outcomes = [
-        HostOutcome(host="a", ok=True, value=1, elapsed=0.5),
-        HostOutcome(host="b", ok=False, error=HostUnreachable("b", "gone"), elapsed=3.0),
-        HostOutcome(host="c", ok=False, error=HostUnreachable("c", "gone"), elapsed=1.0),
-        HostOutcome(host="d", ok=False, error=ValueError("x"), elapsed=0.1),
-    ]
-    result = summary(outcomes)
-    assert (result.total, result.ok, result.failed) == (4, 1, 3)
-    assert result.failures_by_type == {"HostUnreachable": 2, "ValueError": 1}
-    assert (result.slowest_host, result.slowest_elapsed) == ("b", 3.0)
-    empty = summary([])
-    assert (empty.total, empty.ok, empty.failed, empty.slowest_host) == (0, 0, 0, None)
 
 
 # ---------------------------------------------------------------- progress bar

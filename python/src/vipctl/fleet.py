@@ -9,11 +9,10 @@ work is network round trips, and the clients (requests, pypsrp, pywinrm) block o
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -36,17 +35,6 @@ class HostOutcome(Generic[T]):
     @property
     def error_type(self) -> str | None:
         return None if self.error is None else type(self.error).__name__
-
-
-@dataclass(frozen=True)
-class FleetSummary:
-    total: int
-    ok: int
-    failed: int
-    # Failures per exception type name, e.g. {"HostUnreachable": 2}.
-    failures_by_type: dict[str, int] = field(default_factory=dict)
-    slowest_host: str | None = None
-    slowest_elapsed: float = 0.0
 
 
 def _timed(host: str, work: Callable[[str], T], clock: Callable[[], float]) -> HostOutcome[T]:
@@ -91,18 +79,3 @@ def counts_as_ok(outcome: HostOutcome[T], succeeded: Callable[[T], bool] | None)
     if not outcome.ok or succeeded is None or outcome.value is None:
         return outcome.ok
     return succeeded(outcome.value)
-
-
-def summary(outcomes: Sequence[HostOutcome[Any]]) -> FleetSummary:
-    """Counts for a report footer or an exit code."""
-    failures = Counter(o.error_type for o in outcomes if not o.ok and o.error_type is not None)
-    slowest = max(outcomes, key=lambda o: o.elapsed, default=None)
-    ok = sum(1 for o in outcomes if o.ok)
-    return FleetSummary(
-        total=len(outcomes),
-        ok=ok,
-        failed=len(outcomes) - ok,
-        failures_by_type=dict(sorted(failures.items())),
-        slowest_host=None if slowest is None else slowest.host,
-        slowest_elapsed=0.0 if slowest is None else slowest.elapsed,
-    )

@@ -44,10 +44,8 @@ class ConnectionRunner:
         check_connection(connection)
         self._connection = connection
         self._host = host_label
-        self.calls = 0
 
     def __call__(self, request: dict[str, Any]) -> Response:
-        self.calls += 1
         # The shell plugin's own encoding: both connection plugins recognise it, and psrp runs the
         # decoded bootstrap in its open runspace instead of starting powershell.exe.
         command = self._connection._shell._encode_script(

@@ -103,10 +103,6 @@ class Farm:
                 out.setdefault(group, []).append(name)
         return out
 
-    @classmethod
-    def generate(cls, n_hosts: int) -> Farm:
-        return scaled_farm(n_hosts)
-
 
 class _Reader:
     """Typed access to one mapping of the farm file, raising FarmFileError with host and field."""

@@ -69,7 +69,6 @@ def _bad_frame_reply(message: str) -> bytes:
 
 @dataclass
 class _Command:
-    runs_bootstrap: bool
     console_stdin: bool = False
     stdin: bytearray = field(default_factory=bytearray)
     stdout: bytearray = field(default_factory=bytearray)
@@ -93,17 +92,15 @@ class WinrsShell:
     ) -> None:
         line = " ".join([command, *(arg.decode("utf-8", errors="replace") for arg in arguments)]).strip()
         if len(line) > CMD_LINE_LIMIT:
-            refused = _Command(runs_bootstrap=False, exit_code=EXIT_FAILURE)
+            refused = _Command(exit_code=EXIT_FAILURE)
             refused.stderr += TOO_LONG
             self._commands[command_id] = refused
             return
         script = powershell_script(line)
         if script is not None and is_bootstrap(script):
-            self._commands[command_id] = _Command(
-                runs_bootstrap=True, console_stdin=stdin_is_console(options)
-            )
+            self._commands[command_id] = _Command(console_stdin=stdin_is_console(options))
             return
-        finished = _Command(runs_bootstrap=False, exit_code=EXIT_FAILURE)
+        finished = _Command(exit_code=EXIT_FAILURE)
         finished.stderr += _rejection(first_line(script if script is not None else line))
         self._commands[command_id] = finished
 

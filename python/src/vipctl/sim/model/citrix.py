@@ -8,7 +8,8 @@ Description, settings and filters (docs/windows-facts.md#citrix-policies-have-tw
 Priority 1 is the highest, numbered per half; `Unfiltered` always ranks last and is not numbered.
 Assumptions (UNCONFIRMED, kept here): AD GPO policies override site policies; only DesktopGroup
 filters restrict a VDA's machine-level result; the VDA cache value names are those in
-`registry_map.CITRIX_APPLIED_VALUES`; which half holds each setting (`SETTING_HALF`)."""
+`registry_map.CITRIX_APPLIED_LOOPBACK_SUPPORT` and
+`registry_map.CITRIX_APPLIED_LOOPBACK_PROGRAMS`; which half holds each setting (`SETTING_HALF`)."""
 
 from __future__ import annotations
 

@@ -105,9 +105,6 @@ class FileStore:
     def exists(self, path: str) -> bool:
         return _norm(path).lower() in self._files
 
-    def delete(self, path: str) -> None:
-        self._files.pop(_norm(path).lower(), None)
-
     # -- folders and their ACLs ------------------------------------------------------------------
     def put_folder(self, folder: Folder) -> None:
         folder.spelled = _norm(folder.spelled)

@@ -91,11 +91,6 @@ class WsmanEndpoint:
         self._shells: dict[str, tuple[str, Shell]] = {}
         self._lock = threading.Lock()
 
-    @property
-    def shell_count(self) -> int:
-        with self._lock:
-            return len(self._shells)
-
     def close_all(self) -> None:
         """Drop every shell (a reboot or a server stop ends them)."""
         with self._lock:

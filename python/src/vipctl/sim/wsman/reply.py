@@ -17,7 +17,6 @@ CODE_OPERATION_TIMEOUT = 2150858793  # 0x80338029 ERROR_WSMAN_OPERATION_TIMEDOUT
 CODE_SHELL_NOT_FOUND = 2150858843  # 0x8033805B: unknown ShellId, and unknown CommandId too
 CODE_SCHEMA_VALIDATION = 2150858817  # 0x80338041: request did not match the schema
 CODE_ACTION_NOT_SUPPORTED = 2150858771  # 0x80338013: action / resource not supported
-CODE_INTERNAL = 2150859046  # 0x80338126: catch-all used for provider errors
 
 _NAMESPACE_DECLS = " ".join(f"xmlns:{prefix}={quoteattr(uri)}" for prefix, uri in ns.REPLY_PREFIXES.items())
 
@@ -134,8 +133,3 @@ def not_supported(action: str, resource_uri: str) -> Fault:
         f"The WS-Management service does not support action {action} on resource {resource_uri}.",
         CODE_ACTION_NOT_SUPPORTED,
     )
-
-
-def internal_error(detail: str) -> Fault:
-    reason = f"The WS-Management service failed: {detail}"
-    return Fault("s:Receiver", "w:InternalError", reason, CODE_INTERNAL)
