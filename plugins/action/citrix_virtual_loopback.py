@@ -3,15 +3,7 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
-try:
-    import vipctl  # noqa: F401  # pylint: disable=unused-import
-except ImportError:  # an installed collection carries the package under python/src
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "python", "src"))
-
-from vipctl.ansible_glue.action import VipctlAction
+from ansible_collections.vipctl.farm.plugins.plugin_utils.action_base import VipctlAction
 
 
 class ActionModule(VipctlAction):

@@ -1,8 +1,10 @@
-"""Observed + desired state -> the ordered list of changes, with the safety guards.
+"""What each desired state writes, the order of the features, and the shape of a change.
 
-The same write descriptions (`rds_policy_writes`, `rds_wmi_properties`, `citrix_policy_spec`,
-`prefer_loopback_writes`) feed both this planner and the executor requests in
-`vipctl.request_builders`, so what is previewed is what is sent.
+The host computes what changes (each write op compares before it writes and reports `changes`,
+in check mode too), so there is no planner on the controller: a preview is the same request in
+check mode. The write descriptions (`rds_policy_writes`, `rds_wmi_properties`,
+`citrix_policy_spec`, `prefer_loopback_writes`) feed the executor requests in
+`vipctl.request_builders`.
 
 Order: IP virtualization -> loopback policy -> PreferLoopback when enabling; the reverse when
 disabling, so PreferLoopback is written last and removed first.
@@ -10,13 +12,12 @@ disabling, so PreferLoopback is written last and removed first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from vipctl import registry_map
-from vipctl.effective import effective_rds, registry_value
-from vipctl.hostinfo import classify
+from vipctl.effective import registry_value
 from vipctl.settings import CitrixLoopbackPolicy, PreferLoopback, RdsIpVirtualization
 
 FEATURE_RDS: Final = "rds_ip_virtualization"
@@ -43,10 +44,6 @@ UNSUPPORTED_POLICY_WARNING: Final = (
     "a Citrix virtual loopback policy reaches this unsupported host: the site-wide policy has no "
     "filter; add a filter (for example DesktopGroup) so it applies only to supported VDAs"
 )
-
-
-class PlanError(ValueError):
-    """A guard refused the plan; the message is the human reason."""
 
 
 @dataclass(frozen=True)
@@ -81,9 +78,6 @@ class RegistryWrite:
         if self.state == "present":
             item["value"] = self.value
         return item
-
-    def typed(self) -> dict[str, Any] | None:
-        return {"type": self.type, "value": self.value} if self.state == "present" else None
 
 
 def feature_order(enabling: bool) -> tuple[str, ...]:
@@ -168,21 +162,7 @@ def prefer_loopback_writes(prefer: PreferLoopback) -> list[RegistryWrite]:
     ]
 
 
-# ---- planning -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Observed:
-    """What a host (and, for the policy, its controller) holds before any write."""
-
-    facts: Mapping[str, Any]
-    rds_policy_values: Mapping[str, Any] = field(default_factory=dict)
-    tsvip: Mapping[str, Any] | None = None
-    winsock_fix_key_present: bool = False
-    citrix_policy: Mapping[str, Any] | None = None
-    # The Citrix loopback setting a VDA received; None = unknown (cache value names UNCONFIRMED).
-    citrix_loopback_applied: bool | None = None
-    prefer_loopback_values: Mapping[str, Any] = field(default_factory=dict)
+# ---- order ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -190,154 +170,6 @@ class Desired:
     rds: RdsIpVirtualization | None = None
     loopback: CitrixLoopbackPolicy | None = None
     prefer: PreferLoopback | None = None
-
-
-@dataclass(frozen=True)
-class Plan:
-    changes: tuple[Change, ...]
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def reboot_required(self) -> bool:
-        return any(c.reboot_required for c in self.changes)
-
-
-def _registry_changes(
-    feature: str, key: str, observed: Mapping[str, Any], writes: Sequence[RegistryWrite]
-) -> list[Change]:
-    changes = []
-    for write in writes:
-        before = observed.get(write.name)
-        if before != write.typed():
-            changes.append(
-                Change(feature, key, write.name, before, write.typed(), feature in RESTART_FEATURES)
-            )
-    return changes
-
-
-def _rds_changes(observed: Observed, rds: RdsIpVirtualization, needs_winsock_fix: bool) -> list[Change]:
-    changes: list[Change] = []
-    role_installed = bool(observed.facts.get("rds_role_installed"))
-    if rds.install_role and not role_installed:
-        changes.append(Change(FEATURE_RDS, FEATURE_TARGET, RDS_ROLE, "absent", "installed", True))
-    if rds.enabled and rds.winsock_fix == "auto" and needs_winsock_fix and observed.winsock_fix_key_present:
-        changes.append(
-            Change(
-                FEATURE_RDS,
-                registry_map.WINSOCK_FIX_KEY,
-                "(key)",
-                registry_map.WINSOCK_FIX_KEY,
-                registry_map.WINSOCK_FIX_RENAMED_KEY,
-                True,
-            )
-        )
-    changes += _registry_changes(
-        FEATURE_RDS, registry_map.RDS_POLICY_KEY, observed.rds_policy_values, rds_policy_writes(rds)
-    )
-    current = observed.tsvip or {}
-    for name, after in rds_wmi_properties(rds).items():
-        if current.get(name) != after:
-            changes.append(Change(FEATURE_RDS, WMI_TARGET, name, current.get(name), after, True))
-    return changes
-
-
-def _loopback_changes(observed: Observed, policy: CitrixLoopbackPolicy) -> list[Change]:
-    target = citrix_policy_target(policy)
-    current = observed.citrix_policy
-    if policy.state == "absent":
-        return [] if current is None else [Change(FEATURE_LOOPBACK, target, "policy", dict(current), None)]
-    spec = citrix_policy_spec(policy)
-    if current is None:
-        return [Change(FEATURE_LOOPBACK, target, "policy", None, spec)]
-    changes = []
-    # The policy as citrix_policy_get reads it: settings, and up to two halves, each with its own
-    # enabled, priority, description and filters
-    # (docs/windows-facts.md#citrix-policies-have-two-independent-halves).
-    raw_halves = current.get("halves")
-    halves = {h: v for h, v in raw_halves.items() if v} if isinstance(raw_halves, Mapping) else {}
-    for name in ("enabled", "priority", "description"):
-        if name not in spec:
-            continue
-        for half, state in halves.items():
-            # The host clamps a priority to the number of policies in the half, which is not known
-            # here: a higher wanted priority is predicted as a change; the host's dry run decides.
-            if state.get(name) != spec[name]:
-                changes.append(
-                    Change(FEATURE_LOOPBACK, target, f"{half}.{name}", state.get(name), spec[name])
-                )
-    settings = current.get("settings") or {}
-    for setting, wanted in spec["settings"].items():
-        if settings.get(setting) != wanted:
-            changes.append(
-                Change(FEATURE_LOOPBACK, target, f"settings.{setting}", settings.get(setting), wanted)
-            )
-    if "filters" in spec:
-        for half, state in halves.items():
-            if state.get("filters") != spec["filters"]:
-                changes.append(
-                    Change(FEATURE_LOOPBACK, target, f"{half}.filters", state.get("filters"), spec["filters"])
-                )
-    return changes
-
-
-def prefer_loopback_guard(observed: Observed, desired: Desired) -> list[str]:
-    """Refuse PreferLoopback unless both features are, or will be, enabled; returns warnings.
-
-    The Citrix side on a VDA can only be read from its policy cache, whose value names are
-    UNCONFIRMED: an explicit "disabled" refuses, an unknown state only warns.
-    """
-    rds_on = (
-        desired.rds.enabled
-        if desired.rds
-        else effective_rds(observed.rds_policy_values, observed.tsvip)["enabled"].value
-    )
-    if not rds_on:
-        raise PlanError(
-            "PreferLoopback needs RD IP Virtualization enabled (Citrix: use it only when both features are "
-            "enabled); enable rds_ip_virtualization first, or set force: true"
-        )
-    if desired.loopback is not None:
-        loopback_on: bool | None = desired.loopback.state == "present" and desired.loopback.enabled
-    else:
-        loopback_on = observed.citrix_loopback_applied
-    if loopback_on is False:
-        raise PlanError(
-            "PreferLoopback needs Citrix virtual loopback enabled (Citrix: use it only when both features "
-            "are enabled); enable the loopback policy first, or set force: true"
-        )
-    if loopback_on is None:
-        return [LOOPBACK_UNCONFIRMED_WARNING]
-    return []
-
-
-def plan(observed: Observed, desired: Desired) -> Plan:
-    """Ordered changes to reach `desired`; PlanError when a guard refuses."""
-    verdict = classify(observed.facts)
-    on_session_host = desired.rds is not None or desired.prefer is not None
-    if on_session_host and not verdict.supported:
-        raise PlanError(verdict.reason)
-    warnings = list(verdict.warnings) if on_session_host else []
-    by_feature: dict[str, list[Change]] = {}
-    if desired.rds is not None:
-        if desired.rds.winsock_fix == "skip" and verdict.needs_winsock_fix and desired.rds.enabled:
-            warnings.append(
-                "winsock_fix is skip on a build that needs it (KB 4501072): virtual IPs may not work"
-            )
-        by_feature[FEATURE_RDS] = _rds_changes(observed, desired.rds, verdict.needs_winsock_fix)
-    if desired.loopback is not None:
-        by_feature[FEATURE_LOOPBACK] = _loopback_changes(observed, desired.loopback)
-    if desired.prefer is not None:
-        if desired.prefer.enabled and not desired.prefer.force:
-            warnings += prefer_loopback_guard(observed, desired)
-        by_feature[FEATURE_PREFER] = _registry_changes(
-            FEATURE_PREFER,
-            registry_map.PREFER_LOOPBACK_KEY,
-            observed.prefer_loopback_values,
-            prefer_loopback_writes(desired.prefer),
-        )
-    enabling = is_enabling(desired)
-    ordered = [change for feature in feature_order(enabling) for change in by_feature.get(feature, [])]
-    return Plan(tuple(ordered), tuple(warnings))
 
 
 def is_enabling(desired: Desired) -> bool:

@@ -24,6 +24,10 @@ from vipctl.executor.bootstrap import parse_stdin_frame
 
 REPO = Path(__file__).resolve().parents[4]
 ACTION_DIR = REPO / "plugins" / "action"
+# The plugins import their base as `ansible_collections.vipctl.farm...`, which the repository
+# provides through the .collections symlink that ansible.cfg points Ansible at.
+if str(REPO / ".collections") not in sys.path:
+    sys.path.insert(0, str(REPO / ".collections"))
 MODULES = (
     "vip_status",
     "vip_bindings",
