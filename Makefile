@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.vipctl-stamp
-DEPS := requirements.txt requirements-dev.txt python/pyproject.toml
+DEPS := requirements.txt requirements-sim.txt requirements-dev.txt python/pyproject.toml
 
 .PHONY: venv test lint typecheck imports deadcode unit sanity demo clean
 
