@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.vipctl-stamp
-DEPS := requirements.txt requirements-dev.txt requirements-kerberos.txt python/pyproject.toml
+DEPS := requirements.txt requirements-sim.txt requirements-dev.txt requirements-kerberos.txt python/pyproject.toml
 # The Kerberos tests (tests/kerberos) run a real MIT realm: the KDC binaries, kinit, and the headers
 # the Python GSSAPI bindings build against. Installed when make runs as root with apt-get.
 KRB5_DEBS := krb5-kdc krb5-admin-server krb5-user libkrb5-dev

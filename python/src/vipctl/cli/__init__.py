@@ -100,8 +100,15 @@ def main(
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["sim"]:
         # Delegated whole, so `vipctl sim serve --help` shows the simulator's own options.
-        from vipctl.sim.__main__ import main as sim_main
-
+        try:
+            from vipctl.sim.__main__ import main as sim_main
+        except ImportError as exc:
+            # The simulator's dependencies are the `sim` extra, not part of every controller.
+            err.write(
+                f"vipctl: error: the simulator needs its extra dependencies ({exc.name} is missing): "
+                "pip install 'vipctl[sim]' (or -r requirements-sim.txt)\n"
+            )
+            return exit_codes.BAD_INPUT
         return sim_main(arguments[1:])
     try:
         # argparse prints usage errors itself: to this call's stderr, like every other message.
