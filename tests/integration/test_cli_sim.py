@@ -15,7 +15,7 @@ import yaml
 from cli_sim import start_sim, vipctl
 
 from vipctl.sim.farm import load_farm, scaled_farm
-from vipctl.sim.server import SimServer
+from vipctl.sim.front_door import SimServer
 
 DESIRED = {
     "vipctl_rds_ip_virtualization": {

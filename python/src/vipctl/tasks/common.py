@@ -9,7 +9,7 @@ from typing import Any
 
 from vipctl.diff import render_diff
 from vipctl.executor.codec import OpResult, Response
-from vipctl.hostinfo import HostVerdict, classify
+from vipctl.host_support import HostVerdict, classify
 from vipctl.plan import REBOOT_VALUE_NAMES, Change
 from vipctl.request_builders import FACTS, SUPPORTED, WriteSpec
 
