@@ -17,8 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 from vipctl.sim.farm import load_farm, scaled_farm
+from vipctl.sim.front_door import SimServer
 from vipctl.sim.relocate import block_for_this_process, relocate_farm
-from vipctl.sim.server import SimServer
 from vipctl.tasks.vip_status import run_vip_status
 from vipctl.transport import ConnectionSettings, open_transport
 

@@ -17,9 +17,9 @@ import yaml
 from vipctl.sim.admin import AdminApi
 from vipctl.sim.admin_client import AdminClient
 from vipctl.sim.farm import load_farm
+from vipctl.sim.front_door import SimServer
 from vipctl.sim.inventory import write_inventory
 from vipctl.sim.relocate import block_for_this_process, relocate_farm
-from vipctl.sim.server import SimServer
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -18,6 +18,6 @@ except ImportError:  # an installed collection carries the package under python/
     COLLECTION_ROOT = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir)
     sys.path.insert(0, os.path.join(COLLECTION_ROOT, "python", "src"))
 
-from vipctl.ansible_glue.action import VipctlAction
+from vipctl.action_plugin.action import VipctlAction
 
 __all__ = ["VipctlAction"]

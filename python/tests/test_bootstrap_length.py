@@ -18,9 +18,9 @@ from ansible.playbook.play_context import PlayContext
 from ansible.plugins.loader import connection_loader, init_plugin_loader
 from ansible.plugins.shell.powershell import ShellModule
 
-from vipctl.ansible_glue.connection_runner import ConnectionRunner
+from vipctl.action_plugin.connection_runner import ConnectionRunner
 from vipctl.executor import bootstrap
-from vipctl.sim.winrs_script import is_bootstrap, powershell_script
+from vipctl.sim.winrs_command_line import is_bootstrap, powershell_script
 
 REQUEST: dict[str, Any] = {"v": 1, "check": True, "backup_dir": None, "ops": [{"op": "host_facts"}]}
 

@@ -36,7 +36,7 @@ def test_the_extra_and_the_requirement_files_split_the_same_way() -> None:
 
 def test_a_controller_without_the_extra_runs_the_cli_modules_and_transports() -> None:
     run = _run(
-        "import vipctl.cli, vipctl.tasks, vipctl.ansible_glue.action, vipctl.transport.winrm, "
+        "import vipctl.cli, vipctl.tasks, vipctl.action_plugin.action, vipctl.transport.winrm, "
         "vipctl.transport.psrp\n"
         "from vipctl.cli import main\n"
         "raise SystemExit(main(['script', 'vip_status']))\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from vipctl.ansible_glue import action
+from vipctl.action_plugin import action
 from vipctl.cli import jobs
 from vipctl.cli.commands import script
 from vipctl.tasks import TASKS

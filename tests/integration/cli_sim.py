@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from vipctl.cli import main
+from vipctl.sim.front_door import SimServer
 from vipctl.sim.inventory import write_inventory
-from vipctl.sim.server import SimServer
 
 
 def free_ports(farm: Any) -> Any:

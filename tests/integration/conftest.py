@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "powershell"))
 
 from sim_farms import load_test_farm
 
-from vipctl.sim.server import SimServer
+from vipctl.sim.front_door import SimServer
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from vipctl.sim.farm import load_farm
-from vipctl.sim.server import SimServer
+from vipctl.sim.front_door import SimServer
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -11,7 +11,7 @@ import yaml
 from cli_sim import start_sim, vipctl
 
 from vipctl.sim.farm import load_farm
-from vipctl.sim.server import SimServer
+from vipctl.sim.front_door import SimServer
 
 ENCRYPTED_ONLY = "vda2019-01"  # AllowUnencrypted=false, Windows' default
 UNENCRYPTED_OK = "w10ms-01"  # the default farm's lab box with AllowUnencrypted=true

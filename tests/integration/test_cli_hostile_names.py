@@ -19,8 +19,8 @@ from hostile_farm import (
     hostile_farm,
 )
 
+from vipctl.sim.front_door import SimServer
 from vipctl.sim.inventory import write_inventory
-from vipctl.sim.server import SimServer
 
 # Nothing a host sends may reach the terminal raw: no C0/C1 control, bidi, zero-width or separator.
 RAW_FORBIDDEN = ("\x1b", "\x07", "\x85", "\u2028", "\u2029", "\u202e", "\u200b")

@@ -12,7 +12,7 @@ import pytest
 from cli_sim import start_sim, vipctl
 
 from vipctl.sim.farm import load_farm
-from vipctl.sim.server import SimServer
+from vipctl.sim.front_door import SimServer
 
 REPO = Path(__file__).resolve().parents[2]
 DESIRED = str(REPO / "inventory" / "sim-desired-state.yml")

@@ -17,7 +17,7 @@ from cli_sim import start_sim, vipctl
 
 from vipctl.cli.credentials import Redactor
 from vipctl.sim.farm import load_farm, scaled_farm
-from vipctl.sim.server import SimServer
+from vipctl.sim.front_door import SimServer
 
 DESIRED = {
     "vipctl_rds_ip_virtualization": {

@@ -17,7 +17,7 @@ import yaml
 from cli_sim import start_sim, vipctl
 
 from vipctl.sim.farm import load_farm
-from vipctl.sim.server import SimServer
+from vipctl.sim.front_door import SimServer
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = yaml.safe_load((REPO / "inventory" / "sim-desired-state.yml").read_text(encoding="utf-8"))

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from vipctl.ansible_glue.argspecs import argument_spec_for
+from vipctl.action_plugin.argspecs import argument_spec_for
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = REPO / ".venv" / "bin"

@@ -17,8 +17,8 @@ from vector_support import build_host
 
 from vipctl.executor.codec import build_request
 from vipctl.executor.errors import MalformedResponse
+from vipctl.sim.front_door import SimServer
 from vipctl.sim.model.host import REPLY_FAULTS, SimHost
-from vipctl.sim.server import SimServer
 from vipctl.transport import open_transport
 
 HOST = "vda2019-01"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from vipctl.ansible_glue.argspecs import documentation_of
+from vipctl.action_plugin.argspecs import documentation_of
 from vipctl.desired_state import MODULES, parse_desired_state
 from vipctl.settings import parse_citrix_loopback_policy, parse_prefer_loopback, parse_rds_ip_virtualization
 

@@ -17,7 +17,7 @@ from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
 
 from vipctl.executor import bootstrap, script_text
-from vipctl.sim.server import SimServer
+from vipctl.sim.front_door import SimServer
 
 REQUEST = {"v": 1, "check": True, "backup_dir": None, "ops": [{"op": "host_facts", "id": "facts"}]}
 

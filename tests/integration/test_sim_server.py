@@ -16,7 +16,7 @@ from winrm.exceptions import InvalidCredentialsError, WinRMTransportError
 from winrm.protocol import Protocol
 
 from vipctl.executor import bootstrap
-from vipctl.sim.server import SimServer
+from vipctl.sim.front_door import SimServer
 
 REQUEST = {"v": 1, "check": True, "ops": [{"op": "host_facts"}]}
 

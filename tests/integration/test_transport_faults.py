@@ -20,8 +20,8 @@ from vector_support import build_host
 
 from vipctl.executor.codec import build_request
 from vipctl.executor.errors import OpFailed
+from vipctl.sim.front_door import SimServer
 from vipctl.sim.model.host import SimHost
-from vipctl.sim.server import SimServer
 from vipctl.transport import (
     AuthenticationFailed,
     ConnectionLost,

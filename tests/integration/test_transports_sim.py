@@ -15,8 +15,8 @@ from sim_farms import load_test_farm
 
 from vipctl.executor.codec import build_request
 from vipctl.fleet import run_fleet
+from vipctl.sim.front_door import SimServer
 from vipctl.sim.inventory import build_inventory
-from vipctl.sim.server import SimServer
 from vipctl.transport import (
     AuthenticationFailed,
     ConnectionSettings,

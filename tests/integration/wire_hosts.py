@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from vipctl.sim.farm import Farm
+from vipctl.sim.front_door import SimServer
 from vipctl.sim.host_protocols import FarmLike
 from vipctl.sim.inventory import build_inventory
 from vipctl.sim.model.host import SimHost
 from vipctl.sim.model.hostspec import WinRMEndpoint
 from vipctl.sim.relocate import block_for_this_process
-from vipctl.sim.server import SimServer
 from vipctl.transport import ConnectionSettings
 from vipctl.transport.ansible_vars import settings_from_ansible_vars
 

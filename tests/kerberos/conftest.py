@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from krb_farm import FARM_PASSWORD, FARM_USER, NO_RIGHTS_PASSWORD, NO_RIGHTS_USER, kerberos_farm
 from krb_realm import TestRealm, start_realm, why_no_realm
 
-from vipctl.sim.server import SimServer
+from vipctl.sim.front_door import SimServer
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

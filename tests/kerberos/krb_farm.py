@@ -9,7 +9,7 @@ import yaml
 from krb_realm import REALM, spn_host
 from sim_farms import load_test_farm
 
-from vipctl.sim.server import SimServer
+from vipctl.sim.front_door import SimServer
 
 FARM_USER = "vipadmin"
 FARM_PASSWORD = "Sim-Farm-Passw0rd!"  # the embedded farm's password, also the user's Kerberos password

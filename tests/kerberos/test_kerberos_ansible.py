@@ -17,7 +17,7 @@ from krb_farm import CONTROLLER, DEFAULT_HOST, FARM_PASSWORD, host_vars, write_i
 from krb_realm import TestRealm
 from simfarm import Record, SimFarm
 
-from vipctl.sim.server import SimServer
+from vipctl.sim.front_door import SimServer
 
 TOKEN = re.compile(r"(?:Negotiate|Kerberos|CredSSP)\s+[A-Za-z0-9+/]{24,}")
 ADHOC = [

@@ -14,7 +14,7 @@ import pytest
 from cli_sim import vipctl
 from krb_farm import DEFAULT_HOST, FARM_PASSWORD, host_vars, write_inventory
 
-from vipctl.sim.server import SimServer
+from vipctl.sim.front_door import SimServer
 
 # (connection, auth, scheme): every cell the CLI must serve.
 MATRIX = [

@@ -16,7 +16,7 @@ from krb_farm import DEFAULT_HOST, KERBEROS_ONLY, NO_RIGHTS_USER, host_vars, wri
 from krb_realm import TestRealm, spn_host
 from spnego.channel_bindings import GssChannelBindings
 
-from vipctl.sim.server import SimServer
+from vipctl.sim.front_door import SimServer
 
 
 def _status(

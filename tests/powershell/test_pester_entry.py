@@ -13,7 +13,7 @@ import pytest
 from pester_entry import frame_for_request
 
 from vipctl.executor import bootstrap, script_bytes
-from vipctl.sim.winrs_script import is_bootstrap, powershell_script
+from vipctl.sim.winrs_command_line import is_bootstrap, powershell_script
 
 HERE = Path(__file__).resolve().parent
 ENTRY = HERE / "pester_entry.py"

@@ -8,9 +8,9 @@ from pathlib import Path
 import yaml
 
 from vipctl.sim.farm import load_farm
+from vipctl.sim.front_door import SimServer
 from vipctl.sim.inventory import build_inventory
 from vipctl.sim.relocate import block_for_this_process, relocate_farm
-from vipctl.sim.server import SimServer
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from vipctl import registry_map
-from vipctl.effective import registry_value
+from vipctl.rds_in_effect import registry_value
 from vipctl.settings import CitrixLoopbackPolicy, PreferLoopback, RdsIpVirtualization
 
 FEATURE_RDS: Final = "rds_ip_virtualization"

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from vipctl import registry_map, restart
 from vipctl.executor.codec import build_request
-from vipctl.hostinfo import support_conditions, winsock_fix_conditions
+from vipctl.host_support import support_conditions, winsock_fix_conditions
 from vipctl.plan import (
     FEATURE_LOOPBACK,
     FEATURE_PREFER,

@@ -6,9 +6,9 @@ from typing import Any
 from farm_tables import SERVER_IP, after_data, before_data, sessions_data
 
 from vipctl.bindings.audit import audit_host, farm_summary
-from vipctl.bindings.effective import EffectiveSettings, Feature
 from vipctl.bindings.expect import ExpectSpec
 from vipctl.bindings.filters import endpoint_filter
+from vipctl.bindings.in_force import EffectiveSettings, Feature
 from vipctl.bindings.model import parse_net_endpoints, parse_sessions
 
 LOOPBACK_ON = EffectiveSettings.create(citrix_loopback_enabled=True, citrix_loopback_programs=["crm.exe"])

@@ -5,7 +5,6 @@ from typing import Any
 import pytest
 from farm_tables import SERVER_IP, VIPS, after_data, before_data, sessions_data
 
-from vipctl.bindings.effective import EffectiveSettings, Feature
 from vipctl.bindings.expect import (
     InstanceCheck,
     Requested,
@@ -14,6 +13,7 @@ from vipctl.bindings.expect import (
     expected_address,
     render_table,
 )
+from vipctl.bindings.in_force import EffectiveSettings, Feature
 from vipctl.bindings.model import Session, parse_net_endpoints, parse_sessions
 
 ROLLED_OUT = EffectiveSettings.create(

@@ -13,7 +13,7 @@ from winrm.protocol import Protocol
 from vipctl.executor import script_text
 from vipctl.sim.errors import ScriptRejected
 from vipctl.sim.shell_api import Shell
-from vipctl.sim.winrs import WinrsShell
+from vipctl.sim.winrs_shell import WinrsShell
 from vipctl.sim.wsman import Outcome, PendingReceive, WsmanEndpoint, ns
 
 

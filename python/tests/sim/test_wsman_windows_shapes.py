@@ -44,7 +44,7 @@ from pypsrp.wsman import WSMan
 from vipctl.executor import bootstrap
 from vipctl.sim.psrp import PsrpShell
 from vipctl.sim.shell_api import Shell
-from vipctl.sim.winrs import WinrsShell
+from vipctl.sim.winrs_shell import WinrsShell
 from vipctl.sim.wsman import Outcome, PendingReceive, WsmanEndpoint, ns
 
 TO = "http://127.0.0.1:5985/wsman"

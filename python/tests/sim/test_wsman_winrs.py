@@ -14,7 +14,7 @@ import pytest
 from winrm.exceptions import WinRMOperationTimeoutError, WSManFaultError
 
 from vipctl.executor import bootstrap, script_bytes
-from vipctl.sim.winrs import WinrsShell
+from vipctl.sim.winrs_shell import WinrsShell
 from vipctl.sim.wsman import WsmanEndpoint, ns
 from vipctl.sim.wsman.request import parse_request
 from vipctl.transport import ConnectionSettings

@@ -3,7 +3,6 @@ and whether each session's programs bind the address they should."""
 
 from vipctl.bindings.audit import audit_host, farm_summary
 from vipctl.bindings.clashes import Clash, ClashInstance, InstanceStatus, find_clashes
-from vipctl.bindings.effective import EffectiveSettings, Feature, effective_settings
 from vipctl.bindings.expect import (
     Expectation,
     ExpectSpec,
@@ -17,6 +16,7 @@ from vipctl.bindings.expect import (
 )
 from vipctl.bindings.exposure import BindKind, Exposure, classify_address, find_exposures
 from vipctl.bindings.filters import EndpointFilter, endpoint_filter
+from vipctl.bindings.in_force import EffectiveSettings, Feature, effective_settings
 from vipctl.bindings.model import (
     BindingsDataError,
     Endpoint,

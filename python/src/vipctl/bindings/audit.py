@@ -12,10 +12,10 @@ from dataclasses import asdict
 from typing import Any
 
 from vipctl.bindings.clashes import Clash, find_clashes
-from vipctl.bindings.effective import EffectiveSettings
 from vipctl.bindings.expect import ExpectSpec, InstanceCheck, Verdict, check_programs, render_table
 from vipctl.bindings.exposure import Exposure, find_exposures, is_system
 from vipctl.bindings.filters import EndpointFilter
+from vipctl.bindings.in_force import EffectiveSettings
 from vipctl.bindings.model import EndpointTable, Session, program_key
 from vipctl.bindings.recommend import ProgramAdvice, Recommendation, recommend
 

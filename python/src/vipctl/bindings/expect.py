@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from vipctl.bindings.effective import EffectiveSettings, Feature
 from vipctl.bindings.exposure import is_fixed_port_listener
+from vipctl.bindings.in_force import EffectiveSettings, Feature
 from vipctl.bindings.model import Endpoint, EndpointTable, ProcessInfo, Protocol, Session, program_key
 from vipctl.loopback import citrix_loopback_address, microsoft_loopback_address
 

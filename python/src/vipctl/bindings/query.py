@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from vipctl.bindings.effective import Feature
 from vipctl.bindings.expect import ExpectSpec
 from vipctl.bindings.filters import EndpointFilter, endpoint_filter
+from vipctl.bindings.in_force import Feature
 from vipctl.settings import SettingsError, parse_exe_names
 from vipctl.settings.fields import (
     as_mapping,

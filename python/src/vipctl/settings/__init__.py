@@ -1,7 +1,8 @@
 """Desired state of each feature, parsed from module parameters with clear errors."""
 
 from vipctl.settings.backup_root import parse_backup_root
-from vipctl.settings.citrix import (
+from vipctl.settings.citrix_prefer_loopback import PreferLoopback, parse_prefer_loopback
+from vipctl.settings.citrix_virtual_loopback import (
     DEFAULT_POLICY_NAME,
     CitrixLoopbackPolicy,
     PolicyFilter,
@@ -11,9 +12,8 @@ from vipctl.settings.citrix import (
 from vipctl.settings.errors import SettingsError
 from vipctl.settings.names import parse_exe_name, parse_exe_names
 from vipctl.settings.network import parse_adapter_cidr, parse_mac
-from vipctl.settings.prefer_loopback import PreferLoopback, parse_prefer_loopback
-from vipctl.settings.rds import RdsIpVirtualization, parse_rds_ip_virtualization
-from vipctl.settings.status import StatusQuery, parse_status_query
+from vipctl.settings.rds_ip_virtualization import RdsIpVirtualization, parse_rds_ip_virtualization
+from vipctl.settings.vip_status import StatusQuery, parse_status_query
 
 __all__ = [
     "DEFAULT_POLICY_NAME",

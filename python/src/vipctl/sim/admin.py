@@ -28,10 +28,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from vipctl.sim.front_door import SimServer
 from vipctl.sim.loopback_bind import require_loopback
 from vipctl.sim.model.errors import AccessDenied
 from vipctl.sim.model.files import encode
-from vipctl.sim.server import SimServer
 
 _ACTIONS = ("logoff", "logon", "reboot", "policy_refresh", "language_mode", "plant_file", "grant_access")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from vipctl.sim.server import SimServer
+from vipctl.sim.front_door import SimServer
 
 CONNECTIONS = ("winrm", "psrp")
 

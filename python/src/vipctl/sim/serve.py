@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from vipctl.sim.admin import AdminApi
+from vipctl.sim.front_door import SimServer
 from vipctl.sim.inventory import write_inventory
-from vipctl.sim.server import SimServer
 
 
 def _load(farm_file: str | Path | None) -> Any:

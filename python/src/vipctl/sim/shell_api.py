@@ -1,7 +1,7 @@
 """The seam between the WS-Management front door and the shells behind it.
 
 `vipctl.sim.wsman` parses WS-Man envelopes and owns shell ids, command ids and faults; a shell
-implementation (the WinRS `cmd` shell in `vipctl.sim.winrs`, the PSRP `Microsoft.PowerShell`
+implementation (the WinRS `cmd` shell in `vipctl.sim.winrs_shell`, the PSRP `Microsoft.PowerShell`
 shell in `vipctl.sim.psrp`) only sees decoded payloads. Both are sans-I/O: they never touch a
 socket, so they are tested with plain bytes.
 """

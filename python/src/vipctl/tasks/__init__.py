@@ -1,6 +1,6 @@
 """One entry point per module, called by the Ansible action plugins and the CLI.
 
-`TASKS` is the one table from module name to its task: `vipctl.ansible_glue.action` looks the
+`TASKS` is the one table from module name to its task: `vipctl.action_plugin.action` looks the
 module up here, and so does the CLI.
 """
 

@@ -10,7 +10,7 @@ from typing import Any
 from vipctl.diff import render_diff
 from vipctl.executor.codec import OpResult, Response
 from vipctl.executor.errors import with_fix
-from vipctl.hostinfo import HostVerdict, classify
+from vipctl.host_support import HostVerdict, classify
 from vipctl.plan import RESTART_FEATURES, Change
 from vipctl.request_builders import FACTS, SUPPORTED, WriteSpec
 from vipctl.restart import pending_restart

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from vipctl import registry_map
-from vipctl.effective import effective_rds
+from vipctl.rds_in_effect import effective_rds
 from vipctl.request_builders import (
     FACTS,
     PREFER,

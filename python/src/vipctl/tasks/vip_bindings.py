@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from vipctl import registry_map, restart
 from vipctl.bindings.audit import audit_host
-from vipctl.bindings.effective import Feature, effective_settings
+from vipctl.bindings.in_force import Feature, effective_settings
 from vipctl.bindings.model import BindingsDataError, parse_net_endpoints, parse_sessions
 from vipctl.bindings.query import BindingsQuery, parse_bindings_query
 from vipctl.executor.codec import Response

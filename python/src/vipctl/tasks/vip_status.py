@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any, Final
 
 from vipctl import registry_map
-from vipctl.effective import EffectiveValue, effective_rds, registry_value
 from vipctl.executor.codec import Response
-from vipctl.hostinfo import HostVerdict
+from vipctl.host_support import HostVerdict
 from vipctl.loopback import LoopbackError, citrix_loopback_address, microsoft_loopback_address
 from vipctl.plan import UNSUPPORTED_POLICY_WARNING, observed_loopback_applied
+from vipctl.rds_in_effect import EffectiveValue, effective_rds, registry_value
 from vipctl.request_builders import (
     CITRIX_APPLIED,
     CITRIX_POLICY,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from action_harness import MODULES, load_action_class
 
-from vipctl.ansible_glue import argspecs
+from vipctl.action_plugin import argspecs
 from vipctl.tasks import TASKS
 
 

@@ -165,7 +165,7 @@ def test_a_response_that_is_not_json_fails_the_task(make_action: ActionFactory) 
 
 
 def test_executor_stderr_is_quoted_without_the_password() -> None:
-    from vipctl.ansible_glue.connection_runner import ConnectionRunner, ExecutorTransportError
+    from vipctl.action_plugin.connection_runner import ConnectionRunner, ExecutorTransportError
 
     class Leaky:
         _load_name = "ansible.builtin.winrm"

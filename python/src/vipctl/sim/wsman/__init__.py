@@ -1,6 +1,6 @@
 """Sans-I/O WS-Management: parse requests, keep shells, shape replies like Windows' WinRM service.
 
-Nothing here touches a socket; `vipctl.sim.server` feeds request bodies in and writes replies out.
+Nothing here touches a socket; `vipctl.sim.front_door` feeds request bodies in and writes replies out.
 """
 
 from vipctl.sim.wsman.endpoint import Outcome, PendingReceive, ShellFactory, WsmanEndpoint

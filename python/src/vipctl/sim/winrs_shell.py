@@ -21,7 +21,7 @@ from vipctl.executor.bootstrap import FRAME_MESSAGE, parse_stdin_frame
 from vipctl.executor.codec import PROTOCOL_VERSION
 from vipctl.sim.errors import ScriptRejected
 from vipctl.sim.shell_api import NO_OPTIONS, ExecutorBackend, ReceiveResult, StreamChunk
-from vipctl.sim.winrs_script import first_line, is_bootstrap, powershell_script
+from vipctl.sim.winrs_command_line import first_line, is_bootstrap, powershell_script
 from vipctl.sim.wsman.request import UnknownCommand
 
 EXIT_FAILURE = 1

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from vipctl import registry_map as rm
-from vipctl.bindings.effective import EffectiveSettings, Feature, effective_settings
+from vipctl.bindings.in_force import EffectiveSettings, Feature, effective_settings
 
 
 def _key(values: dict[str, dict[str, Any]]) -> dict[str, Any]:

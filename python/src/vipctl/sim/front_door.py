@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from vipctl.sim.frontdoor_faults import FrontDoorFaults
+from vipctl.sim.front_door_faults import FrontDoorFaults
 from vipctl.sim.gss_acceptor import AcceptPolicy, AuthFailed, Logon, SecurityConnection
 from vipctl.sim.host_protocols import FarmLike, SimHostLike
 from vipctl.sim.http_auth import (
@@ -37,7 +37,7 @@ from vipctl.sim.model.host import SimHost
 from vipctl.sim.shell_api import Shell
 from vipctl.sim.tls import CertificateAuthority
 from vipctl.sim.twin.backend import TwinExecutor
-from vipctl.sim.winrs import WinrsShell
+from vipctl.sim.winrs_shell import WinrsShell
 from vipctl.sim.wsman import Outcome, PendingReceive, WsmanEndpoint, ns
 
 SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from vipctl import registry_map as rm
 from vipctl.bindings.model import program_key
-from vipctl.effective import effective_rds
+from vipctl.rds_in_effect import effective_rds
 
 
 class Feature(StrEnum):
@@ -134,7 +134,7 @@ def effective_settings(
 ) -> EffectiveSettings:
     """Settings from the `data` of `tsvip_get` and of `registry_get` on the keys in registry_map.
 
-    RD IP Virtualization goes through `vipctl.effective.effective_rds`, the one place that knows
+    RD IP Virtualization goes through `vipctl.rds_in_effect.effective_rds`, the one place that knows
     the policy-over-local precedence, so status and this verification never disagree.
     """
     props = tsvip.get("properties") if tsvip and tsvip.get("available") else None

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from vipctl.settings.citrix import PolicyLocation, parse_location
+from vipctl.settings.citrix_virtual_loopback import PolicyLocation, parse_location
 from vipctl.settings.fields import as_mapping, reject_unknown_keys
 
 OPTIONS: Final = ("policy_name", "scope", "gpo", "controller")

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from vipctl.hostinfo import classify, support_conditions, winsock_fix_conditions
+from vipctl.host_support import classify, support_conditions, winsock_fix_conditions
 
 
 def facts(product_name: str, edition_id: str, build: int, product_type: int, sku: int) -> dict[str, Any]:

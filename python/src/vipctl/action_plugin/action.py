@@ -8,8 +8,8 @@ from typing import Any
 
 from ansible.plugins.action import ActionBase
 
-from vipctl.ansible_glue.argspecs import argument_spec_for
-from vipctl.ansible_glue.connection_runner import (
+from vipctl.action_plugin.argspecs import argument_spec_for
+from vipctl.action_plugin.connection_runner import (
     ConnectionRunner,
     ExecutorTransportError,
     UnsupportedConnection,
