@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from vipctl.changes import REBOOT_VALUE_NAMES, Change
 from vipctl.diff import render_diff
 from vipctl.executor.codec import OpResult, Response
+from vipctl.host_requests.common import FACTS, SUPPORTED, WriteSpec
 from vipctl.host_support import HostVerdict, classify
-from vipctl.plan import REBOOT_VALUE_NAMES, Change
-from vipctl.request_builders import FACTS, SUPPORTED, WriteSpec
 
 # Takes a request (built by `codec.build_request`), returns the response decoded by the same codec;
 # raises on transport errors and on output that is not one protocol response.

@@ -17,7 +17,15 @@ from vipctl.bindings.in_force import Feature, effective_settings
 from vipctl.bindings.model import BindingsDataError, parse_net_endpoints, parse_sessions
 from vipctl.bindings.query import BindingsQuery, parse_bindings_query
 from vipctl.executor.codec import Response
-from vipctl.request_builders import CITRIX_APPLIED, FACTS, PREFER, RDS_POLICY, SESSIONS, TSVIP, new_request
+from vipctl.host_requests.common import (
+    CITRIX_APPLIED,
+    FACTS,
+    PREFER,
+    RDS_POLICY,
+    SESSIONS,
+    TSVIP,
+    new_request,
+)
 from vipctl.tasks.common import Runner, TaskResult, failed_result, utc_now
 
 MODULE: Final = "vip_bindings"

@@ -25,7 +25,7 @@ from typing import Any, Final
 
 from vipctl import registry_map
 from vipctl.executor.codec import Response
-from vipctl.request_builders import BACKUP_STAMP_FORMAT, new_request
+from vipctl.host_requests.common import BACKUP_STAMP_FORMAT, new_request
 from vipctl.settings import SettingsError
 from vipctl.tasks.common import Runner, TaskResult, failed_result, utc_now
 
@@ -35,7 +35,7 @@ STAMP_FORMAT: Final = BACKUP_STAMP_FORMAT
 MARKER_KEY_PREFIX: Final = "HKLM\\SOFTWARE\\vipctl.rolled-back."
 MARKER_VALUE: Final = "RestoredSet"
 TSVIP_BACKUP: Final = "tsvip.json"
-# Set folders are named `<UTC stamp>-<module>` (request_builders.backup_dir_for).
+# Set folders are named `<UTC stamp>-<module>` (host_requests.common.backup_dir_for).
 # Stamps carry microseconds; whole-second stamps (an earlier spelling) are still recognised.
 _SET_NAME = re.compile(r"^(\d{8}T\d{6}(?:\d{6})?Z)-(.+)$")
 
