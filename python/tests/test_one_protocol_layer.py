@@ -11,7 +11,7 @@ import pytest
 from vipctl.executor import bootstrap, script_text
 from vipctl.executor.codec import PROTOCOL_VERSION
 from vipctl.executor.errors import RequestError
-from vipctl.request_builders import new_request
+from vipctl.host_requests.common import new_request
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "vipctl"
 # `"v": 1` in Python, `v = 1` in PowerShell hashtables, `-ne 1` next to a version check.

@@ -73,7 +73,7 @@ def test_every_cited_anchor_exists() -> None:
 def test_the_ps_parts_are_scanned() -> None:
     files = scanned_files()
     assert any(path.suffix == ".ps1" and "executor" in path.parts for path in files)
-    cited = {path for path, _ in citations(files)}
+    cited = {path for path, _anchor in citations(files)}
     assert any(path.suffix == ".ps1" for path in cited)
 
 
@@ -81,7 +81,7 @@ def test_a_missing_anchor_is_reported(tmp_path: Path) -> None:
     planted = tmp_path / "planted.py"
     planted.write_text("# see docs/windows-facts.md" + "#no-such-fact\n", encoding="utf-8")
     anchors = fact_anchors(FACTS.read_text(encoding="utf-8"))
-    assert [anchor for _, anchor in citations([planted]) if anchor not in anchors] == ["no-such-fact"]
+    assert [anchor for _path, anchor in citations([planted]) if anchor not in anchors] == ["no-such-fact"]
 
 
 def test_nothing_cites_the_outside_facts_file() -> None:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from vipctl.plan import Change
+    from vipctl.changes import Change
 
 ABSENT = "(absent)"
 

@@ -1,4 +1,4 @@
-"""`vipctl apply` follows vipctl.plan.feature_order: PreferLoopback last when enabling, first when not."""
+"""`vipctl apply` follows vipctl.changes.feature_order: PreferLoopback last when enabling, first when not."""
 
 from __future__ import annotations
 

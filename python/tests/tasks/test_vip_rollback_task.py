@@ -10,7 +10,7 @@ import pytest
 
 from vipctl import executor, registry_map
 from vipctl.executor.codec import Response, decode_response
-from vipctl.request_builders import BACKUP_STAMP_FORMAT, new_request
+from vipctl.host_requests.common import BACKUP_STAMP_FORMAT, new_request
 from vipctl.settings import SettingsError
 from vipctl.sim.farm import load_farm
 from vipctl.sim.model.regvalue import RegValue

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from vipctl.plan import FEATURE_LOOPBACK, FEATURE_RDS, LOOPBACK_UNCONFIRMED_WARNING, observed_loopback_applied
-from vipctl.request_builders import CITRIX_APPLIED, backup_dir_for, prefer_loopback_request
+from vipctl.changes import FEATURE_LOOPBACK, FEATURE_RDS
+from vipctl.citrix_in_effect import LOOPBACK_UNCONFIRMED_WARNING, observed_loopback_applied
+from vipctl.host_requests.citrix_prefer_loopback import prefer_loopback_request
+from vipctl.host_requests.common import CITRIX_APPLIED, backup_dir_for
 from vipctl.settings import SettingsError, parse_prefer_loopback
 from vipctl.tasks.common import (
     Runner,

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from vipctl.request_builders import CITRIX_POLICY, backup_dir_for, citrix_loopback_request
+from vipctl.host_requests.citrix_virtual_loopback import citrix_loopback_request
+from vipctl.host_requests.common import CITRIX_POLICY, backup_dir_for
 from vipctl.settings import parse_citrix_loopback_policy
 from vipctl.tasks.common import (
     Runner,

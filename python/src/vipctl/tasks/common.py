@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from vipctl.changes import RESTART_FEATURES, Change
 from vipctl.diff import render_diff
 from vipctl.executor.codec import OpResult, Response
 from vipctl.executor.errors import with_fix
+from vipctl.host_requests.common import FACTS, SUPPORTED, WriteSpec
 from vipctl.host_support import HostVerdict, classify
-from vipctl.plan import RESTART_FEATURES, Change
-from vipctl.request_builders import FACTS, SUPPORTED, WriteSpec
 from vipctl.restart import pending_restart
 
 # Takes a request (built by `codec.build_request`), returns the response decoded by the same codec;

@@ -7,8 +7,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from vipctl import registry_map
-from vipctl.rds_in_effect import effective_rds
-from vipctl.request_builders import (
+from vipctl.host_requests.common import (
     FACTS,
     PREFER,
     RDS_POLICY,
@@ -17,8 +16,9 @@ from vipctl.request_builders import (
     WRITE_TSVIP,
     WRITE_WINSOCK,
     backup_dir_for,
-    rds_request,
 )
+from vipctl.host_requests.rds_ip_virtualization import rds_request
+from vipctl.rds_in_effect import effective_rds
 from vipctl.settings import parse_rds_ip_virtualization
 from vipctl.tasks.common import (
     Runner,

@@ -16,9 +16,17 @@ from vipctl.bindings.audit import audit_host
 from vipctl.bindings.in_force import Feature, effective_settings
 from vipctl.bindings.model import BindingsDataError, parse_net_endpoints, parse_sessions
 from vipctl.bindings.query import BindingsQuery, parse_bindings_query
+from vipctl.citrix_in_effect import UNSUPPORTED_POLICY_WARNING, observed_loopback_applied
 from vipctl.executor.codec import Response
-from vipctl.plan import UNSUPPORTED_POLICY_WARNING, observed_loopback_applied
-from vipctl.request_builders import CITRIX_APPLIED, FACTS, PREFER, RDS_POLICY, SESSIONS, TSVIP, new_request
+from vipctl.host_requests.common import (
+    CITRIX_APPLIED,
+    FACTS,
+    PREFER,
+    RDS_POLICY,
+    SESSIONS,
+    TSVIP,
+    new_request,
+)
 from vipctl.restart import NOT_YET_VIRTUALIZED, pending_restart
 from vipctl.tasks.common import Runner, TaskResult, failed_result, host_verdict, utc_now
 

@@ -26,7 +26,7 @@ from typing import Any, Final
 from vipctl import registry_map, restart
 from vipctl.executor.codec import Response
 from vipctl.executor.errors import BACKUP_TAMPERED, ERROR_KIND_FIXES
-from vipctl.request_builders import BACKUP_STAMP_FORMAT, new_request
+from vipctl.host_requests.common import BACKUP_STAMP_FORMAT, new_request
 from vipctl.restart import pending_restart
 from vipctl.settings import SettingsError, parse_backup_root
 from vipctl.settings.fields import unsafe_text_fix
@@ -40,7 +40,7 @@ MARKER_VALUE: Final = "RestoredSet"
 # What a registry_restore may write or delete: the table in vipctl.registry_map, sent as data.
 MANAGED_KEYS: Final = [k.to_protocol() for k in registry_map.MANAGED_KEYS]
 TSVIP_BACKUP: Final = "tsvip.json"
-# Set folders are named `<UTC stamp>-<module>` (request_builders.backup_dir_for).
+# Set folders are named `<UTC stamp>-<module>` (host_requests.common.backup_dir_for).
 # Stamps carry microseconds; whole-second stamps (an earlier spelling) are still recognised.
 _SET_NAME = re.compile(r"^(\d{8}T\d{6}(?:\d{6})?Z)-(.+)$")
 

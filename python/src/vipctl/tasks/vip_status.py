@@ -7,12 +7,9 @@ from datetime import datetime
 from typing import Any, Final
 
 from vipctl import registry_map
+from vipctl.citrix_in_effect import UNSUPPORTED_POLICY_WARNING, observed_loopback_applied
 from vipctl.executor.codec import Response
-from vipctl.host_support import HostVerdict
-from vipctl.loopback import LoopbackError, citrix_loopback_address, microsoft_loopback_address
-from vipctl.plan import UNSUPPORTED_POLICY_WARNING, observed_loopback_applied
-from vipctl.rds_in_effect import EffectiveValue, effective_rds, registry_value
-from vipctl.request_builders import (
+from vipctl.host_requests.common import (
     CITRIX_APPLIED,
     CITRIX_POLICY,
     FACTS,
@@ -22,8 +19,11 @@ from vipctl.request_builders import (
     TSVIP,
     WINSOCK_KEY,
     WINSOCK_RENAMED,
-    status_request,
 )
+from vipctl.host_requests.vip_status import status_request
+from vipctl.host_support import HostVerdict
+from vipctl.loopback import LoopbackError, citrix_loopback_address, microsoft_loopback_address
+from vipctl.rds_in_effect import EffectiveValue, effective_rds, registry_value
 from vipctl.restart import PendingRestart, pending_restart
 from vipctl.settings import parse_status_query
 from vipctl.tasks.common import Runner, TaskResult, failed_result, host_verdict

@@ -1,6 +1,6 @@
 """`vipctl apply`: plan in check mode, show the diff, ask, then write.
 
-The order is `vipctl.plan.feature_order`: when enabling, RD IP Virtualization, the Citrix policy
+The order is `vipctl.changes.feature_order`: when enabling, RD IP Virtualization, the Citrix policy
 (Delivery Controllers first, so VDAs can receive it), PreferLoopback last; when anything is being
 turned off, the reverse: PreferLoopback first, the controllers last. Only hosts whose plan has
 changes are written.
@@ -12,6 +12,7 @@ import re
 import time
 from typing import Any
 
+from vipctl.changes import FEATURE_LOOPBACK, FEATURE_PREFER, FEATURE_RDS, Desired, feature_order, is_enabling
 from vipctl.cli import exit_codes
 from vipctl.cli.context import Context, Outcome
 from vipctl.cli.jobs import Step, steps_work
@@ -19,9 +20,8 @@ from vipctl.cli.output import first_line, host_problem, host_summary, is_unsuppo
 from vipctl.cli.targets import RDSH, VDAS, Target
 from vipctl.desired_state import DesiredState, DesiredStateError
 from vipctl.display import terminal_text
+from vipctl.host_requests.common import SUPPORTED
 from vipctl.inventory_file import InventoryError
-from vipctl.plan import FEATURE_LOOPBACK, FEATURE_PREFER, FEATURE_RDS, Desired, feature_order, is_enabling
-from vipctl.request_builders import SUPPORTED
 from vipctl.settings import parse_citrix_loopback_policy, parse_prefer_loopback, parse_rds_ip_virtualization
 
 HEADERS = ("HOST", "MODULE", "RESULT", "DETAIL")

@@ -1,10 +1,9 @@
-"""Feature order, what each desired state writes, render_diff, and the requests' shape."""
+"""Feature order, what each desired state writes, render_diff, and the per-module requests' shape."""
 
 from __future__ import annotations
 
 from vipctl import registry_map
-from vipctl.diff import render_diff
-from vipctl.plan import (
+from vipctl.changes import (
     FEATURE_LOOPBACK,
     FEATURE_PREFER,
     FEATURE_RDS,
@@ -12,10 +11,10 @@ from vipctl.plan import (
     Desired,
     feature_order,
     is_enabling,
-    prefer_loopback_writes,
-    rds_policy_writes,
 )
-from vipctl.request_builders import prefer_loopback_request, rds_request
+from vipctl.diff import render_diff
+from vipctl.host_requests.citrix_prefer_loopback import prefer_loopback_request, prefer_loopback_writes
+from vipctl.host_requests.rds_ip_virtualization import rds_policy_writes, rds_request
 from vipctl.settings import parse_citrix_loopback_policy, parse_prefer_loopback, parse_rds_ip_virtualization
 
 RDS_ON = parse_rds_ip_virtualization({"adapter": "192.0.2.0/24"})
