@@ -272,8 +272,10 @@ class SimServer:
                 if response is None:
                     writer.transport.abort()  # the reset_after fault: drop the connection mid-exchange
                     return
-                writer.write(response.encode(request.keep_alive))
-                await writer.drain()
+                if entry.faults.oversize_reply_mb and response.status == 200 and response.body:
+                    await _send_oversize(writer, entry.faults.oversize_reply_mb)
+                    return
+                await _send(writer, response.encode(request.keep_alive), entry.faults.drip_bytes_per_s)
                 if not request.keep_alive:
                     return
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
@@ -374,3 +376,27 @@ class SimServer:
             if ready is not None:
                 return ready
         return result.timed_out()
+
+
+async def _send(writer: asyncio.StreamWriter, data: bytes, drip_bytes_per_s: int) -> None:
+    """The reply at once, or (the drip fault) a byte at a time, as a stalling host would send it."""
+    if not drip_bytes_per_s:
+        writer.write(data)
+        await writer.drain()
+        return
+    for index in range(len(data)):
+        writer.write(data[index : index + 1])
+        await writer.drain()
+        await asyncio.sleep(1 / drip_bytes_per_s)
+
+
+async def _send_oversize(writer: asyncio.StreamWriter, megabytes: int) -> None:
+    """The oversize fault: a 200 that announces `megabytes` MB and streams zeros until the client
+    hangs up, so a client that reads it all runs out of memory and one that caps it does not."""
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\nContent-Length: {megabytes << 20}\r\n"
+    head += "\r\n"
+    writer.write(head.encode("latin-1"))
+    block = bytes(1 << 20)
+    for _ in range(megabytes):
+        writer.write(block)
+        await writer.drain()

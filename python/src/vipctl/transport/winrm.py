@@ -82,8 +82,17 @@ class WinrmTransport:
 
     def _new_protocol(self) -> Protocol:
         protocol = self._plain_protocol()
-        # Built now (pywinrm would on the first message) so that its send can be bounded.
-        guard_session(protocol.transport.build_session(), deadline=self.settings.exchange_deadline)
+        transport = protocol.transport
+        send_request = transport._send_message_request
+        deadline = self.settings.exchange_deadline
+
+        # pywinrm builds its session inside its first exchange (the NTLM sealing set-up sends one),
+        # so the session is bounded where every exchange passes, before it is first used.
+        def bounded(session: Any, prepared: Any) -> Any:
+            guard_session(session, deadline=deadline)
+            return send_request(session, prepared)
+
+        transport._send_message_request = bounded  # type: ignore[method-assign,assignment]
         return protocol
 
     def _plain_protocol(self) -> Protocol:
