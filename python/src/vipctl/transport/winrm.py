@@ -34,6 +34,9 @@ from vipctl.transport.errors import (
 )
 from vipctl.transport.http_limits import guard_session
 
+# Bytes of stdin per Send: 200,000 is what Ansible's winrm connection uses; base64 makes it about
+# 267 KB inside an envelope capped at 500 KB.
+STDIN_CHUNK = 200_000
 # pywinrm's names for the auth methods ConnectionSettings allows with winrm.
 WinrmAuth = Literal["basic", "ntlm", "kerberos"]
 _CLIXML_ERROR = re.compile(r'<S S="Error">(.*?)</S>', re.DOTALL)
@@ -146,7 +149,7 @@ class WinrmTransport:
         with self._lock:
             protocol, shell_id, command_id = self._start()
             try:
-                protocol.send_command_input(shell_id, command_id, frame, end=True)
+                self._send_stdin(protocol, shell_id, command_id, frame)
                 stdout, stderr, exit_code = self._collect(protocol, shell_id, command_id)
             except ExecutorError:
                 self._discard(polite=True)
@@ -162,6 +165,15 @@ class WinrmTransport:
             with contextlib.suppress(Exception):
                 protocol.cleanup_command(shell_id, command_id)
         return self._decode(stdout, stderr, exit_code)
+
+    @staticmethod
+    def _send_stdin(protocol: Protocol, shell_id: str, command_id: str, frame: bytes) -> None:
+        """The frame in Send messages of STDIN_CHUNK bytes, the last one closing stdin: each Send
+        carries its chunk base64 encoded, and must stay below Windows' MaxEnvelopeSizekb (500 KB,
+        docs/windows-facts.md#maxenvelopesizekb-500-kb-by-default), whatever the request's size."""
+        for offset in range(0, len(frame), STDIN_CHUNK):
+            chunk = frame[offset : offset + STDIN_CHUNK]
+            protocol.send_command_input(shell_id, command_id, chunk, end=offset + STDIN_CHUNK >= len(frame))
 
     def _collect(self, protocol: Protocol, shell_id: str, command_id: str) -> tuple[bytes, bytes, int]:
         """Receive until the command is done; unlike pywinrm's own loop, give up at command_timeout."""
