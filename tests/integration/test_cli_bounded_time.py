@@ -65,3 +65,22 @@ def test_an_oversized_reply_is_refused_without_being_read(tmp_path: Path, connec
         assert grown_mb < 100, grown_mb
     finally:
         sim.stop()
+
+
+@pytest.mark.timeout(60)
+def test_a_host_whose_receive_always_times_out_gets_a_clear_error_in_bounded_time(tmp_path: Path) -> None:
+    sim, _ = start_sim(load_farm(None), tmp_path / "sim")
+    try:
+        path = Path(_inventory(tmp_path / "inventory.yml", "winrm", sim))
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["all"]["hosts"][HOST]["vipctl_command_timeout"] = 3
+        path.write_text(yaml.safe_dump(data), encoding="utf-8")
+        sim.set_faults(HOST, {"timeouts": True})
+        started = time.monotonic()
+        code, out, _ = vipctl("status", "-i", str(path), "-l", HOST, "--json")
+        error = json.loads(out)["hosts"][0]["error"]
+        assert code == 1 and time.monotonic() - started < 20
+        assert "Receive(s) ended in the WS-Man operation timeout" in error, error
+        assert "vipctl status" in error  # the request was sent: say how to check the host
+    finally:
+        sim.stop()

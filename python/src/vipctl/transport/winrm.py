@@ -180,20 +180,29 @@ class WinrmTransport:
         deadline = time.monotonic() + self.settings.command_timeout
         stdout: list[bytes] = []
         stderr: list[bytes] = []
+        timed_out = 0
         while True:
             try:
                 out, err, exit_code, done = protocol.get_command_output_raw(shell_id, command_id)
             except WinRMOperationTimeoutError:
                 out, err, exit_code, done = b"", b"", -1, False
+                timed_out += 1
             stdout.append(out)
             stderr.append(err)
             if done:
                 return b"".join(stdout), b"".join(stderr), int(exit_code)
             if time.monotonic() > deadline:
-                raise TransportTimeout(
-                    self.settings.name,
-                    f"the executor did not finish within {self.settings.command_timeout:g} s",
-                )
+                raise TransportTimeout(self.settings.name, self._unfinished(timed_out, len(stdout)))
+
+    def _unfinished(self, timed_out: int, receives: int) -> str:
+        """Why the run was given up, and what it means for the host (the request was sent)."""
+        limit = f"the executor did not finish within {self.settings.command_timeout:g} s"
+        if timed_out == receives:
+            limit += (
+                f": all {receives} Receive(s) ended in the WS-Man operation timeout, so the host"
+                " accepted the request and returned nothing (hung, or still working)"
+            )
+        return f"{limit}; {ConnectionLost.ADVICE}. Raise vipctl_command_timeout if the host is merely slow"
 
     def _decode(self, stdout: bytes, stderr: bytes, exit_code: int) -> Response:
         try:
