@@ -28,7 +28,7 @@ from vipctl.sim.http_auth import (
     check_basic,
     write_ntlm_user_file,
 )
-from vipctl.sim.http_wire import BadHttp, HttpRequest, HttpResponse, read_request
+from vipctl.sim.http_wire import BadHttp, HttpRequest, HttpResponse, drain_body, read_body, read_head
 from vipctl.sim.loopback_bind import require_loopback
 from vipctl.sim.shell_api import Shell
 from vipctl.sim.tls import CertificateAuthority
@@ -78,8 +78,11 @@ class _HostState:
 class SimServer:
     """Serve a farm on loopback. Usable in-process (a background thread runs the loop) or as a process."""
 
-    def __init__(self, max_receive_wait_s: float = 1.0, workers: int = 32) -> None:
+    def __init__(
+        self, max_receive_wait_s: float = 1.0, workers: int = 32, idle_connection_s: float = 120.0
+    ) -> None:
         self.max_receive_wait_s = max_receive_wait_s
+        self.idle_connection_s = idle_connection_s
         self.ca_file: Path | None = None
         self.https = False
         self._workers = workers
@@ -261,10 +264,28 @@ class SimServer:
                 if not entry.host.is_up():
                     return  # a rebooting host drops its connections
                 try:
-                    request = await read_request(reader)
+                    # HTTP.sys drops a connection idle for IdleConnection, or whose request takes
+                    # longer than HeaderWait to arrive
+                    # (docs/windows-facts.md#httpsys-drops-idle-and-slow-connections).
+                    request = await asyncio.wait_for(read_head(reader), self.idle_connection_s)
+                    if request is not None and self._unauthenticated(entry, ntlm, request):
+                        # Refused before its body is read: the body is drained, never buffered, so
+                        # a stranger cannot make the host hold a large body in memory.
+                        self._count(entry, 401)
+                        small = int(request.header("content-length")) <= _DRAINED_BODY_BYTES
+                        writer.write(_challenge(entry).encode(request.keep_alive and small))
+                        await writer.drain()
+                        if not (request.keep_alive and small):
+                            return
+                        await asyncio.wait_for(drain_body(reader, request), self.idle_connection_s)
+                        continue
+                    if request is not None:
+                        request = await asyncio.wait_for(read_body(reader, request), self.idle_connection_s)
                 except BadHttp:
                     writer.write(HttpResponse(400).encode(keep_alive=False))
                     await writer.drain()
+                    return
+                except TimeoutError:
                     return
                 if request is None:
                     return
@@ -286,6 +307,14 @@ class SimServer:
                 # Wait for the socket to really close: stop() ends the loop right after, and an
                 # unawaited close would leave the socket to the garbage collector.
                 await asyncio.wait_for(writer.wait_closed(), timeout=1)
+
+    @staticmethod
+    def _unauthenticated(entry: _HostState, ntlm: NtlmConnection, request: HttpRequest) -> bool:
+        """A request with a body that carries no credentials on a connection not yet authenticated."""
+        if entry.faults.http_500 or entry.faults.http_401:
+            return False  # those faults answer whatever comes
+        has_body = (request.header("content-length") or "0") != "0"
+        return has_body and not request.header("authorization") and not ntlm.complete
 
     def _count(self, entry: _HostState, status: int) -> None:
         with entry.lock:
@@ -400,3 +429,11 @@ async def _send_oversize(writer: asyncio.StreamWriter, megabytes: int) -> None:
     for _ in range(megabytes):
         writer.write(block)
         await writer.drain()
+
+
+# An unauthenticated body up to this size is drained to keep the connection; a larger one closes it.
+_DRAINED_BODY_BYTES = 1 << 20
+
+
+def _challenge(entry: _HostState) -> HttpResponse:
+    return HttpResponse(401, headers=challenge_headers(entry.host.winrm.basic, entry.host.winrm.ntlm))
