@@ -30,13 +30,13 @@ def test_odd_module_input_fails_the_task_with_a_message_before_contact(
     with running_farm(tmp_path, connection) as farm:
         tasks = [
             {"name": f"{name}{i}", **task, "ignore_errors": True}
-            for i, (name, task, _, _) in enumerate(CASES)
+            for i, (name, task, _field, _fragment) in enumerate(CASES)
         ]
         before = farm.admin.counters(HOST)["requests"]
         record = farm.play(tasks, HOST)
         after = farm.admin.counters(HOST)["requests"]
     assert record.rc == 0, record.stdout + record.stderr
-    for i, (name, _, field, fragment) in enumerate(CASES):
+    for i, (name, _task, field, fragment) in enumerate(CASES):
         result = record.results(f"{name}{i}")[HOST]
         assert result["_status"] == "failed", result
         assert field in result["msg"] and fragment in result["msg"], result["msg"]

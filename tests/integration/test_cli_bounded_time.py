@@ -36,12 +36,12 @@ def _inventory(path: Path, connection: str, sim: object) -> str:
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("connection", ["winrm", "psrp"])
 def test_a_host_trickling_its_reply_is_cut_off_at_the_deadline(tmp_path: Path, connection: str) -> None:
-    sim, _ = start_sim(load_farm(None), tmp_path / "sim")
+    sim, _written = start_sim(load_farm(None), tmp_path / "sim")
     try:
         inventory = _inventory(tmp_path / "inventory.yml", connection, sim)
         sim.set_faults(HOST, {"drip_bytes_per_s": 20})  # a 3 KB reply would take minutes
         started = time.monotonic()
-        code, out, _ = vipctl("status", "-i", inventory, "-l", HOST, "--json")
+        code, out, _err = vipctl("status", "-i", inventory, "-l", HOST, "--json")
         elapsed = time.monotonic() - started
         error = json.loads(out)["hosts"][0]["error"]
         assert code == 1 and "did not complete within 4 s" in error, error
@@ -53,12 +53,12 @@ def test_a_host_trickling_its_reply_is_cut_off_at_the_deadline(tmp_path: Path, c
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("connection", ["winrm", "psrp"])
 def test_an_oversized_reply_is_refused_without_being_read(tmp_path: Path, connection: str) -> None:
-    sim, _ = start_sim(load_farm(None), tmp_path / "sim")
+    sim, _written = start_sim(load_farm(None), tmp_path / "sim")
     try:
         inventory = _inventory(tmp_path / "inventory.yml", connection, sim)
         sim.set_faults(HOST, {"oversize_reply_mb": 300})
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        code, out, _ = vipctl("status", "-i", inventory, "-l", HOST, "--json")
+        code, out, _err = vipctl("status", "-i", inventory, "-l", HOST, "--json")
         grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
         error = json.loads(out)["hosts"][0]["error"]
         assert code == 1 and "more than the 67108864 allowed" in error, error
@@ -69,7 +69,7 @@ def test_an_oversized_reply_is_refused_without_being_read(tmp_path: Path, connec
 
 @pytest.mark.timeout(60)
 def test_a_host_whose_receive_always_times_out_gets_a_clear_error_in_bounded_time(tmp_path: Path) -> None:
-    sim, _ = start_sim(load_farm(None), tmp_path / "sim")
+    sim, _written = start_sim(load_farm(None), tmp_path / "sim")
     try:
         path = Path(_inventory(tmp_path / "inventory.yml", "winrm", sim))
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -77,7 +77,7 @@ def test_a_host_whose_receive_always_times_out_gets_a_clear_error_in_bounded_tim
         path.write_text(yaml.safe_dump(data), encoding="utf-8")
         sim.set_faults(HOST, {"timeouts": True})
         started = time.monotonic()
-        code, out, _ = vipctl("status", "-i", str(path), "-l", HOST, "--json")
+        code, out, _err = vipctl("status", "-i", str(path), "-l", HOST, "--json")
         error = json.loads(out)["hosts"][0]["error"]
         assert code == 1 and time.monotonic() - started < 20
         assert "Receive(s) ended in the WS-Man operation timeout" in error, error

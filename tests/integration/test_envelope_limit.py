@@ -16,7 +16,7 @@ PROGRAMS = [f"lineofbusiness-application-{i:05d}.exe" for i in range(10_000)]
 
 
 def test_the_simulator_refuses_an_envelope_over_max_envelope_size(tmp_path: Path) -> None:
-    sim, _ = start_sim(load_farm(None), tmp_path / "sim")
+    sim, _inventory = start_sim(load_farm(None), tmp_path / "sim")
     try:
         address, port, scheme = sim.endpoint("w10ms-01")
         cfg = sim.host("w10ms-01").winrm

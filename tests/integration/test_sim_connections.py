@@ -17,7 +17,7 @@ HOST = "vda2019-01"
 def _served(tmp_path: Path, idle: float = 120.0) -> tuple[SimServer, tuple[str, int]]:
     server = SimServer(max_receive_wait_s=0.2, idle_connection_s=idle)
     server.start(free_ports(load_farm(None)), state_dir=tmp_path)
-    address, port, _ = server.endpoint(HOST)
+    address, port, _scheme = server.endpoint(HOST)
     return server, (address, port)
 
 
