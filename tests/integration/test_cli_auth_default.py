@@ -58,7 +58,7 @@ def test_basic_over_http_is_refused_before_contact_unless_allowed(
         ansible_winrm_transport=transport,
         vipctl_allow_basic_over_http=None,
     )
-    code, _, err = vipctl("status", "-i", inventory, "-l", UNENCRYPTED_OK)
+    code, _out, err = vipctl("status", "-i", inventory, "-l", UNENCRYPTED_OK)
     assert code == 3 and "sends the password in clear" in err and "vipctl_allow_basic_over_http" in err
     assert sim.counters(UNENCRYPTED_OK)["requests"] == 0
     inventory = _inventory(tmp / "inv.yml", data, UNENCRYPTED_OK, vipctl_allow_basic_over_http=True)

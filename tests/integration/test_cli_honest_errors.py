@@ -20,7 +20,7 @@ def test_a_connection_dropped_after_the_request_was_sent_is_not_cannot_connect(t
         # w10ms-01 speaks Basic (its lab AllowUnencrypted): create shell, command, send, then the
         # connection drops at the first Receive, when the request is on the host.
         sim.set_faults("w10ms-01", {"reset_after": 3})
-        code, out, _ = vipctl("status", "-i", str(inventory), "-l", "w10ms-01", "--json")
+        code, out, _err = vipctl("status", "-i", str(inventory), "-l", "w10ms-01", "--json")
         error = json.loads(out)["hosts"][0]["error"]
         assert code == 1
         assert "cannot connect" not in error, error
@@ -31,13 +31,13 @@ def test_a_connection_dropped_after_the_request_was_sent_is_not_cannot_connect(t
 
 @pytest.mark.parametrize("connection", ["winrm", "psrp"])
 def test_unencrypted_ntlm_over_http_is_named_as_such(tmp_path: Path, connection: str) -> None:
-    sim, _ = start_sim(load_farm(None), tmp_path / "sim")
+    sim, _inventory = start_sim(load_farm(None), tmp_path / "sim")
     try:
         path = write_inventory(sim, tmp_path / "inventory.yml", connection)
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         data["all"]["hosts"]["vda2019-01"][f"ansible_{connection}_message_encryption"] = "never"
         path.write_text(yaml.safe_dump(data), encoding="utf-8")
-        code, out, _ = vipctl("status", "-i", str(path), "-l", "vda2019-01", "--json")
+        code, out, _err = vipctl("status", "-i", str(path), "-l", "vda2019-01", "--json")
         error = json.loads(out)["hosts"][0]["error"]
         assert code == 1
         assert error.startswith("UnencryptedRefused:") and "message_encryption to auto" in error, error

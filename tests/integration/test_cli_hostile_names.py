@@ -46,7 +46,7 @@ def _endpoint_names(document: dict[str, object]) -> set[str]:
 
 @pytest.mark.parametrize("hostile", ["winrm", "psrp"], indirect=True)
 def test_audit_reads_names_with_line_separators(hostile: tuple[SimServer, Path]) -> None:
-    _, inventory = hostile
+    _sim, inventory = hostile
     code, out, err = vipctl("audit", "-i", str(inventory), "--json")
     document = json.loads(out)
     assert code == 0, err + out
@@ -75,7 +75,7 @@ def test_a_program_named_with_a_line_separator_is_applied_and_status_still_reads
 def test_terminal_and_markdown_never_show_host_control_characters(
     hostile: tuple[SimServer, Path], tmp_path: Path
 ) -> None:
-    _, inventory = hostile
+    _sim, inventory = hostile
     report = tmp_path / "audit.md"
     code, out, err = vipctl("audit", "-i", str(inventory), "--report", str(report))
     assert code == 0, err + out
@@ -87,7 +87,7 @@ def test_terminal_and_markdown_never_show_host_control_characters(
     assert "\\\\x1b\\]0;owned\\\\x07" in markdown  # the same, with Markdown's own escapes
     assert "invoice\\u202egpj.exe [DISGUISED: U+202E]" in out
     assert "crm\\u200bclient.exe [DISGUISED: U+200B]" in out
-    code, out, _ = vipctl("audit", "-i", str(inventory), "--json")
+    code, out, _err = vipctl("audit", "-i", str(inventory), "--json")
     flagged = {(d["program"], tuple(d["characters"])) for d in json.loads(out)["disguised_names"]}
     assert flagged == {(BIDI_NAME, ("U+202E",)), (ZERO_WIDTH_NAME, ("U+200B",))}
-    assert ESCAPE_NAME not in {name for name, _ in flagged}
+    assert ESCAPE_NAME not in {name for name, _characters in flagged}

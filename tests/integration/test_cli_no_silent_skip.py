@@ -45,7 +45,7 @@ def test_audit_shows_why_a_host_failed(tmp_path: Path) -> None:
     sim, inventory = start_sim(load_farm(None), tmp_path / "sim")
     try:
         sim.set_faults("vda2022-01", {"http_500": True})
-        code, out, _ = vipctl("audit", "-i", str(inventory))
+        code, out, _err = vipctl("audit", "-i", str(inventory))
         assert code == 1
         row = next(line for line in out.splitlines() if line.startswith("vda2022-01"))
         assert "FAILED: " in row and "HTTP 500" in row, row

@@ -31,7 +31,7 @@ from vipctl.sim.http_auth import (
     seal,
     write_ntlm_user_file,
 )
-from vipctl.sim.http_wire import BadHttp, HttpRequest, HttpResponse, read_request
+from vipctl.sim.http_wire import BadHttp, HttpRequest, HttpResponse, drain_body, read_body, read_head
 from vipctl.sim.loopback_bind import require_loopback
 from vipctl.sim.model.host import SimHost
 from vipctl.sim.shell_api import Shell
@@ -122,8 +122,11 @@ class _HostState:
 class SimServer:
     """Serve a farm on loopback. Usable in-process (a background thread runs the loop) or as a process."""
 
-    def __init__(self, max_receive_wait_s: float = 1.0, workers: int = 32) -> None:
+    def __init__(
+        self, max_receive_wait_s: float = 1.0, workers: int = 32, idle_connection_s: float = 120.0
+    ) -> None:
         self.max_receive_wait_s = max_receive_wait_s
+        self.idle_connection_s = idle_connection_s
         self.ca_file: Path | None = None
         self.https = False
         self._workers = workers
@@ -313,10 +316,28 @@ class SimServer:
                 if not entry.host.is_up():
                     return  # a rebooting host drops its connections
                 try:
-                    request = await read_request(reader)
+                    # HTTP.sys drops a connection idle for IdleConnection, or whose request takes
+                    # longer than HeaderWait to arrive
+                    # (docs/windows-facts.md#httpsys-drops-idle-and-slow-connections).
+                    request = await asyncio.wait_for(read_head(reader), self.idle_connection_s)
+                    if request is not None and self._unauthenticated(entry, ntlm, request):
+                        # Refused before its body is read: the body is drained, never buffered, so
+                        # a stranger cannot make the host hold a large body in memory.
+                        self._count(entry, 401)
+                        small = int(request.header("content-length")) <= _DRAINED_BODY_BYTES
+                        writer.write(_challenge(entry).encode(request.keep_alive and small))
+                        await writer.drain()
+                        if not (request.keep_alive and small):
+                            return
+                        await asyncio.wait_for(drain_body(reader, request), self.idle_connection_s)
+                        continue
+                    if request is not None:
+                        request = await asyncio.wait_for(read_body(reader, request), self.idle_connection_s)
                 except BadHttp:
                     writer.write(HttpResponse(400).encode(keep_alive=False))
                     await writer.drain()
+                    return
+                except TimeoutError:
                     return
                 if request is None:
                     return
@@ -328,8 +349,10 @@ class SimServer:
                 with entry.lock:
                     entry.request_bytes += request.wire_size
                     entry.response_bytes += len(encoded)
-                writer.write(encoded)
-                await writer.drain()
+                if entry.faults.oversize_reply_mb and response.status == 200 and response.body:
+                    await _send_oversize(writer, entry.faults.oversize_reply_mb)
+                    return
+                await _send(writer, encoded, entry.faults.drip_bytes_per_s)
                 if not request.keep_alive:
                     return
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
@@ -340,6 +363,14 @@ class SimServer:
                 # Wait for the socket to really close: stop() ends the loop right after, and an
                 # unawaited close would leave the socket to the garbage collector.
                 await asyncio.wait_for(writer.wait_closed(), timeout=1)
+
+    @staticmethod
+    def _unauthenticated(entry: _HostState, ntlm: NtlmConnection, request: HttpRequest) -> bool:
+        """A request with a body that carries no credentials on a connection not yet authenticated."""
+        if entry.faults.http_500 or entry.faults.http_401:
+            return False  # those faults answer whatever comes
+        has_body = (request.header("content-length") or "0") != "0"
+        return has_body and not request.header("authorization") and not ntlm.complete
 
     def _count(self, entry: _HostState, status: int) -> None:
         with entry.lock:
@@ -438,3 +469,35 @@ class SimServer:
             if ready is not None:
                 return ready
         return result.timed_out()
+
+
+async def _send(writer: asyncio.StreamWriter, data: bytes, drip_bytes_per_s: int) -> None:
+    """The reply at once, or (the drip fault) a byte at a time, as a stalling host would send it."""
+    if not drip_bytes_per_s:
+        writer.write(data)
+        await writer.drain()
+        return
+    for index in range(len(data)):
+        writer.write(data[index : index + 1])
+        await writer.drain()
+        await asyncio.sleep(1 / drip_bytes_per_s)
+
+
+async def _send_oversize(writer: asyncio.StreamWriter, megabytes: int) -> None:
+    """The oversize fault: a 200 that announces `megabytes` MB and streams zeros until the client
+    hangs up, so a client that reads it all runs out of memory and one that caps it does not."""
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\nContent-Length: {megabytes << 20}\r\n"
+    head += "\r\n"
+    writer.write(head.encode("latin-1"))
+    block = bytes(1 << 20)
+    for _ in range(megabytes):
+        writer.write(block)
+        await writer.drain()
+
+
+# An unauthenticated body up to this size is drained to keep the connection; a larger one closes it.
+_DRAINED_BODY_BYTES = 1 << 20
+
+
+def _challenge(entry: _HostState) -> HttpResponse:
+    return HttpResponse(401, headers=challenge_headers(entry.host.winrm.basic, entry.host.winrm.ntlm))

@@ -14,6 +14,8 @@ class FrontDoorFaults:
     http_401: bool = False  # every request answered 401 as if the credentials were wrong
     timeouts: bool = False  # every Receive ends in the OperationTimeout fault
     down: bool = False  # the listener is closed: connections are refused
+    drip_bytes_per_s: int = 0  # every reply trickles out at this rate (0 = at once)
+    oversize_reply_mb: int = 0  # every reply announces and streams this many MB of padding (0 = off)
     served_since_set: int = 0  # requests counted towards reset_after
 
     @classmethod
@@ -27,7 +29,7 @@ class FrontDoorFaults:
                 raise ValueError(
                     f"unknown front-door fault {name!r}; known: {', '.join(sorted(self.names()))}"
                 )
-            if name in ("latency_ms", "reset_after"):
+            if name in ("latency_ms", "reset_after", "drip_bytes_per_s", "oversize_reply_mb"):
                 if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
                     raise ValueError(f"{name} must be a non-negative integer")
             elif not isinstance(value, bool):

@@ -59,6 +59,32 @@ class HttpResponse:
 
 async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
     """The next request on the connection, or None when the peer closed it cleanly."""
+    head = await read_head(reader)
+    if head is None:
+        return None
+    return await read_body(reader, head)
+
+
+async def read_body(reader: asyncio.StreamReader, head: HttpRequest) -> HttpRequest:
+    """`head` with its body read (Content-Length bytes, already checked by `read_head`)."""
+    length = int(head.header("content-length") or "0")
+    if length > MAX_BODY_BYTES:
+        raise BadHttp("body too large")
+    head.body = await reader.readexactly(length) if length else b""
+    head.wire_size += len(head.body)
+    return head
+
+
+async def drain_body(reader: asyncio.StreamReader, head: HttpRequest) -> None:
+    """Read and discard `head`'s body, a block at a time."""
+    remaining = int(head.header("content-length") or "0")
+    while remaining > 0:
+        block = await reader.readexactly(min(remaining, 64 * 1024))
+        remaining -= len(block)
+
+
+async def read_head(reader: asyncio.StreamReader) -> HttpRequest | None:
+    """The request line and headers (body left on the wire), or None at a clean close."""
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as exc:
@@ -86,7 +112,6 @@ async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
         length = int(headers.get("content-length", "0"))
     except ValueError as exc:
         raise BadHttp("bad Content-Length") from exc
-    if length < 0 or length > MAX_BODY_BYTES:
-        raise BadHttp("body too large")
-    body = await reader.readexactly(length) if length else b""
-    return HttpRequest(parts[0], parts[1], parts[2], headers, body, len(head) + len(body))
+    if length < 0:
+        raise BadHttp("bad Content-Length")
+    return HttpRequest(parts[0], parts[1], parts[2], headers, b"", len(head))

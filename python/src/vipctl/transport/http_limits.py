@@ -97,7 +97,12 @@ def _read_capped(response: requests.Response, limit: int) -> bytes:
 def guard_session(
     session: requests.Session, *, deadline: float, max_reply_bytes: int = MAX_REPLY_BYTES
 ) -> None:
-    """Make every `session.send` end within `deadline` seconds and refuse replies over the cap."""
+    """Make every `session.send` end within `deadline` seconds and refuse replies over the cap.
+
+    Idempotent: a session already guarded is left as it is."""
+    if getattr(session, "_vipctl_guarded", False):
+        return
+    session._vipctl_guarded = True  # type: ignore[attr-defined]
     _track_connections(session)
     original = session.send
 
@@ -117,7 +122,7 @@ def guard_session(
             if fired.is_set():  # the socket was shut while the body ended without a framing error
                 raise requests.exceptions.ConnectionError("the exchange was cut off")
             return response
-        except (requests.RequestException, OSError) as error:
+        except Exception as error:  # an auth hook may fail on a cut-off reply in its own way
             if fired.is_set() or time.monotonic() - started >= deadline:
                 raise ReplyTooSlow(
                     f"the host's reply did not complete within {deadline:g} s (the per-request deadline)"

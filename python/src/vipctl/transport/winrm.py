@@ -33,6 +33,9 @@ from vipctl.transport.errors import (
 from vipctl.transport.http_limits import guard_session
 from vipctl.transport.http_session import freeze_environment
 
+# Bytes of stdin per Send: 200,000 is what Ansible's winrm connection uses; base64 makes it about
+# 267 KB inside an envelope capped at 500 KB.
+STDIN_CHUNK = 200_000
 # pywinrm's names for the auth methods ConnectionSettings allows with winrm.
 WinrmAuth = Literal["basic", "ntlm", "kerberos", "credssp"]
 
@@ -73,8 +76,17 @@ class WinrmTransport:
 
     def _new_protocol(self) -> Protocol:
         protocol = self._plain_protocol()
-        # Built now (pywinrm would on the first message) so that its send can be bounded.
-        guard_session(protocol.transport.build_session(), deadline=self.settings.exchange_deadline)
+        transport = protocol.transport
+        send_request = transport._send_message_request
+        deadline = self.settings.exchange_deadline
+
+        # pywinrm builds its session inside its first exchange (the NTLM sealing set-up sends one),
+        # so the session is bounded where every exchange passes, before it is first used.
+        def bounded(session: Any, prepared: Any) -> Any:
+            guard_session(session, deadline=deadline)
+            return send_request(session, prepared)
+
+        transport._send_message_request = bounded  # type: ignore[method-assign,assignment]
         return protocol
 
     def _plain_protocol(self) -> Protocol:
@@ -138,7 +150,7 @@ class WinrmTransport:
         with self._lock:
             protocol, shell_id, command_id = self._start()
             try:
-                protocol.send_command_input(shell_id, command_id, frame, end=True)
+                self._send_stdin(protocol, shell_id, command_id, frame)
                 stdout, stderr, exit_code = self._collect(protocol, shell_id, command_id)
             except ExecutorError:
                 self._discard(polite=True)
@@ -161,25 +173,43 @@ class WinrmTransport:
             with contextlib.suppress(Exception):
                 protocol.cleanup_command(shell_id, command_id)
 
+    @staticmethod
+    def _send_stdin(protocol: Protocol, shell_id: str, command_id: str, frame: bytes) -> None:
+        """The frame in Send messages of STDIN_CHUNK bytes, the last one closing stdin: each Send
+        carries its chunk base64 encoded, and must stay below Windows' MaxEnvelopeSizekb (500 KB,
+        docs/windows-facts.md#maxenvelopesizekb-500-kb-by-default), whatever the request's size."""
+        for offset in range(0, len(frame), STDIN_CHUNK):
+            chunk = frame[offset : offset + STDIN_CHUNK]
+            protocol.send_command_input(shell_id, command_id, chunk, end=offset + STDIN_CHUNK >= len(frame))
+
     def _collect(self, protocol: Protocol, shell_id: str, command_id: str) -> tuple[bytes, bytes, int]:
         """Receive until the command is done; unlike pywinrm's own loop, give up at command_timeout."""
         deadline = time.monotonic() + self.settings.command_timeout
         stdout: list[bytes] = []
         stderr: list[bytes] = []
+        timed_out = 0
         while True:
             try:
                 out, err, exit_code, done = protocol.get_command_output_raw(shell_id, command_id)
             except WinRMOperationTimeoutError:
                 out, err, exit_code, done = b"", b"", -1, False
+                timed_out += 1
             stdout.append(out)
             stderr.append(err)
             if done:
                 return b"".join(stdout), b"".join(stderr), int(exit_code)
             if time.monotonic() > deadline:
-                raise TransportTimeout(
-                    self.settings.name,
-                    f"the executor did not finish within {self.settings.command_timeout:g} s",
-                )
+                raise TransportTimeout(self.settings.name, self._unfinished(timed_out, len(stdout)))
+
+    def _unfinished(self, timed_out: int, receives: int) -> str:
+        """Why the run was given up, and what it means for the host (the request was sent)."""
+        limit = f"the executor did not finish within {self.settings.command_timeout:g} s"
+        if timed_out == receives:
+            limit += (
+                f": all {receives} Receive(s) ended in the WS-Man operation timeout, so the host"
+                " accepted the request and returned nothing (hung, or still working)"
+            )
+        return f"{limit}; {ConnectionLost.ADVICE}. Raise vipctl_command_timeout if the host is merely slow"
 
     def _decode(self, stdout: bytes, stderr: bytes, exit_code: int) -> Response:
         try:

@@ -100,6 +100,11 @@ class WsmanEndpoint:
             shell.close()
 
     def handle(self, data: bytes) -> Outcome | PendingReceive:
+        if len(data) > reply.MAX_ENVELOPE_BYTES:
+            # Refused whole, as Windows does, before anything in it is acted on.
+            return self._fault(
+                reply.envelope_too_large(len(data)), "uuid:00000000-0000-0000-0000-000000000000"
+            )
         try:
             request = parse_request(data)
         except MalformedRequest as exc:

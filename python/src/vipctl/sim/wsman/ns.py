@@ -44,3 +44,5 @@ REPLY_PREFIXES = {
     "rsp": SHELL,
     "p": MS_WSMAN,
 }
+# DMTF DSP0226 fault detail for an envelope over the negotiated or configured maximum.
+FAULT_DETAIL_MAX_ENVELOPE_SIZE = "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/MaxEnvelopeSize"

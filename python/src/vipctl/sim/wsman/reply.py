@@ -17,6 +17,11 @@ CODE_OPERATION_TIMEOUT = 2150858793  # 0x80338029 ERROR_WSMAN_OPERATION_TIMEDOUT
 CODE_SHELL_NOT_FOUND = 2150858843  # 0x8033805B: unknown ShellId, and unknown CommandId too
 CODE_SCHEMA_VALIDATION = 2150858817  # 0x80338041: request did not match the schema
 CODE_ACTION_NOT_SUPPORTED = 2150858771  # 0x80338013: action / resource not supported
+# UNCONFIRMED (docs/windows-facts.md#maxenvelopesizekb-500-kb-by-default): the WSManFault code on the
+# envelope-limit fault was not read off a real host; clients key on the w:EncodingLimit subcode.
+CODE_ENVELOPE_LIMIT = CODE_SCHEMA_VALIDATION
+# Windows' MaxEnvelopeSizekb default (docs/windows-facts.md#maxenvelopesizekb-500-kb-by-default).
+MAX_ENVELOPE_BYTES = 500 * 1024
 
 _NAMESPACE_DECLS = " ".join(f"xmlns:{prefix}={quoteattr(uri)}" for prefix, uri in ns.REPLY_PREFIXES.items())
 
@@ -114,6 +119,18 @@ def command_not_found() -> Fault:
             "invalid command identifier. "
         ),
         detail=ns.FAULT_DETAIL_UNEXPECTED_SELECTORS,
+    )
+
+
+def envelope_too_large(size: int) -> Fault:
+    """A request larger than MaxEnvelopeSizekb (docs/windows-facts.md#maxenvelopesizekb-500-kb-by-default)."""
+    return Fault(
+        "s:Sender",
+        "w:EncodingLimit",
+        "The WS-Management service cannot process the request because the request exceeded the"
+        f" maximum envelope size ({size} bytes; MaxEnvelopeSizekb allows {MAX_ENVELOPE_BYTES}). ",
+        CODE_ENVELOPE_LIMIT,
+        detail=ns.FAULT_DETAIL_MAX_ENVELOPE_SIZE,
     )
 
 
