@@ -67,7 +67,7 @@ def _free_portbase() -> int:
 
 
 @dataclass
-class TestRealm:
+class KerberosRealm:
     """The running realm: its k5test object, the service keytab and the users' passwords."""
 
     k5: Any
@@ -101,7 +101,7 @@ def _kadmin(k5: Any, query: str, stdin: str | None = None) -> None:
     )
 
 
-def start_realm(hosts: list[str], users: dict[str, str]) -> TestRealm:
+def start_realm(hosts: list[str], users: dict[str, str]) -> KerberosRealm:
     """A KDC with `HTTP/` and `host/` for each host (in one keytab) and a principal per user."""
     import k5test
 
@@ -132,4 +132,4 @@ def start_realm(hosts: list[str], users: dict[str, str]) -> TestRealm:
     for user, password in users.items():
         # kadmin.local asks for the new password twice, on stdin.
         _kadmin(k5, f"addprinc {user}@{REALM}", stdin=f"{password}\n{password}\n")
-    return TestRealm(k5, keytab, dict(users))
+    return KerberosRealm(k5, keytab, dict(users))

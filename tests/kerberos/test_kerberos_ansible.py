@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from krb_farm import CONTROLLER, DEFAULT_HOST, FARM_PASSWORD, host_vars, write_inventory
-from krb_realm import TestRealm
+from krb_realm import KerberosRealm
 from simfarm import Record, SimFarm
 
 from vipctl.sim.server import SimServer
@@ -99,7 +99,7 @@ def _ticket_material(ccache: Path) -> list[str]:
     [("winrm", "kerberos"), ("psrp", "kerberos"), ("winrm", "credssp"), ("psrp", "credssp")],
 )
 def test_no_password_or_ticket_at_vvvv(
-    krb_sim: SimServer, realm: TestRealm, ccache: Path, tmp_path: Path, connection: str, auth: str
+    krb_sim: SimServer, realm: KerberosRealm, ccache: Path, tmp_path: Path, connection: str, auth: str
 ) -> None:
     farm = _farm(
         krb_sim,

@@ -156,9 +156,12 @@ class SecurityConnection:
         try:
             # NTLM's binding is checked above, so only Kerberos is handed the TLS channel binding.
             out = self._context.step(token, channel_bindings=None if ntlm_final else self._bindings())
-        except SpnegoError as exc:
+        except (SpnegoError, ValueError, AttributeError, ArithmeticError, LookupError) as exc:
+            # A token the acceptor cannot take - expired, for another channel, malformed - is a
+            # refused logon (401), never a dropped connection; the library signals some of these
+            # with plain Python errors rather than SpnegoError.
             self._context = None
-            raise AuthFailed(str(exc)) from exc
+            raise AuthFailed(f"{type(exc).__name__}: {exc}") from exc
         if self._context.complete:
             self.logon = self._logon()
         return f"{self.scheme} {base64.b64encode(out).decode('ascii')}" if out else None
