@@ -102,7 +102,7 @@ def _kadmin(k5: Any, query: str, stdin: str | None = None) -> None:
 
 
 def start_realm(hosts: list[str], users: dict[str, str]) -> KerberosRealm:
-    """A KDC with `HTTP/` and `host/` for each host (in one keytab) and a principal per user."""
+    """A KDC with `HTTP/`, `host/` and `WSMAN/` for each host (in one keytab) and a principal per user."""
     import k5test
 
     k5 = k5test.K5Realm(
@@ -125,7 +125,8 @@ def start_realm(hosts: list[str], users: dict[str, str]) -> KerberosRealm:
     )
     keytab = Path(k5.tmpdir) / "farm.keytab"
     for host in hosts:
-        for service in ("HTTP", "host"):
+        # WSMAN/ too: Ansible's psrp connection asks for it by default (negotiate_service: WSMAN).
+        for service in ("HTTP", "host", "WSMAN"):
             principal = f"{service}/{spn_host(host)}@{REALM}"
             _kadmin(k5, f"addprinc -randkey {principal}")
             _kadmin(k5, f"ktadd -k {keytab} -norandkey {principal}")

@@ -227,12 +227,13 @@ class SecurityConnection:
         return sum(int(flag) for flag in flags)
 
     def _check_kerberos_target(self) -> None:
-        """The ticket must be for HTTP/<this host> or host/<this host>."""
+        """The ticket must be for one of this host's SPNs: HTTP/, host/ or WSMAN/<this host>
+        (docs/windows-facts.md#winrm-accepts-tickets-for-the-computers-spns)."""
         gss = self._gss_context()
         target = str(getattr(gss, "target_name", "") or "").rstrip("\x00")
         service, _, rest = target.partition("/")
         host = rest.split("@", 1)[0].lower()
-        if service.lower() not in ("http", "host") or host != self.policy.spn_host:
+        if service.lower() not in ("http", "host", "wsman") or host != self.policy.spn_host:
             raise self._refuse(f"the ticket is for {target!r}, not for this host")
 
     def _refuse(self, reason: str) -> AuthFailed:
