@@ -1,6 +1,7 @@
 """Fixtures for the Kerberos and CredSSP tests: one MIT realm per test session, one farm per module.
 
-All of them run on one xdist worker (group `kerberos`), so a test session builds one realm.
+They run on one xdist worker (group `kerberos`), the molecule scenario on another
+(`kerberos_molecule`), so a parallel test session builds at most two realms.
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ from vipctl.sim.server import SimServer
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).resolve().parent
     for item in items:
-        if Path(str(item.fspath)).resolve().parent == here:
-            item.add_marker(pytest.mark.xdist_group("kerberos"))
+        path = Path(str(item.fspath)).resolve()
+        if path.parent == here:
+            # The long molecule run gets a worker (and a realm) of its own; the rest share one.
+            group = "kerberos_molecule" if path.name == "test_kerberos_molecule.py" else "kerberos"
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
