@@ -14,9 +14,11 @@ import base64
 import binascii
 import struct
 from dataclasses import dataclass
+from hashlib import md5
 from typing import Any
 
 import spnego
+from spnego._spnego import NegTokenResp, unpack_token
 from spnego.channel_bindings import GssChannelBindings
 from spnego.exceptions import SpnegoError
 
@@ -75,15 +77,17 @@ def _ntlm_authenticate(token: bytes) -> bytes | None:
         inner = token
     else:
         try:
-            from spnego._spnego import NegTokenResp, unpack_token
-
             unpacked = unpack_token(token)
         except Exception:  # anything that is not SPNEGO is not NTLM either
             return None
         if not isinstance(unpacked, NegTokenResp) or not unpacked.response_token:
             return None
         inner = unpacked.response_token
-    if inner.startswith(_NTLM_SIGNATURE) and len(inner) >= 12 and struct.unpack("<I", inner[8:12])[0] == 3:
+    if (
+        inner.startswith(_NTLM_SIGNATURE)
+        and len(inner) >= 12
+        and struct.unpack("<I", inner[8:12])[0] == _NTLM_AUTHENTICATE
+    ):
         return inner
     return None
 
@@ -177,8 +181,6 @@ class SecurityConnection:
                 raise AuthFailed("no channel binding token, and CbtHardeningLevel is Strict")
             return
         expected = GssChannelBindings(application_data=self.policy.tls_binding).pack()
-        from hashlib import md5
-
         if sent != md5(expected).digest():
             self._context = None
             raise AuthFailed("the channel binding token does not match this TLS channel")
