@@ -52,7 +52,7 @@ def spn_host(name: str) -> str:
 
 def _free_portbase() -> int:
     """A base port with the ten ports k5test may use free on TCP and the KDC's free on UDP."""
-    for _ in range(200):
+    for _attempt in range(200):
         base = random.randrange(20000, 60000, 10)
         try:
             for offset in range(10):

@@ -25,7 +25,7 @@ def _status(
     sim: SimServer, tmp_path: Path, host: str, values: dict[str, object]
 ) -> tuple[int, dict[str, object]]:
     inventory = write_inventory(tmp_path / "inventory.yml", {host: values})
-    code, out, _ = vipctl("status", "-i", str(inventory), "--json")
+    code, out = vipctl("status", "-i", str(inventory), "--json")[:2]
     [record] = json.loads(out)["hosts"]
     return code, record
 
@@ -56,7 +56,7 @@ def _token(ccache: Path, host: str, bindings: GssChannelBindings | None = None) 
 
 
 def _post(sim: SimServer, host: str, scheme: str, authorization: str) -> requests.Response:
-    address, port, _ = {item[2]: item for item in sim.listeners(host)}[scheme]
+    address, port = {item[2]: item for item in sim.listeners(host)}[scheme][:2]
     return requests.post(
         f"{scheme}://{address}:{port}/wsman",
         headers={"Authorization": authorization, "Content-Length": "0"},
@@ -166,7 +166,7 @@ def test_a_wrong_channel_binding_is_refused_even_when_relaxed(krb_sim: SimServer
     wrong = GssChannelBindings(application_data=b"tls-server-end-point:" + b"\x00" * 32)
     assert _post(krb_sim, DEFAULT_HOST, "https", _token(ccache, DEFAULT_HOST, wrong)).status_code == 401
     # The same request bound to the listener's real certificate (RFC 5929), and unbound: accepted.
-    address, port, _ = {item[2]: item for item in krb_sim.listeners(DEFAULT_HOST)}["https"]
+    address, port = {item[2]: item for item in krb_sim.listeners(DEFAULT_HOST)}["https"][:2]
     der = ssl.PEM_cert_to_DER_cert(ssl.get_server_certificate((address, port)))
     right = GssChannelBindings(application_data=b"tls-server-end-point:" + hashlib.sha256(der).digest())
     assert _post(krb_sim, DEFAULT_HOST, "https", _token(ccache, DEFAULT_HOST, right)).status_code == 200
