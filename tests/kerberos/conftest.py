@@ -1,6 +1,7 @@
 """Fixtures for the Kerberos and CredSSP tests: one MIT realm per test session, one farm per module.
 
-All of them run on one xdist worker (group `kerberos`), so a test session builds one realm.
+They run on one xdist worker (group `kerberos`), the molecule scenario on another
+(`kerberos_molecule`), so a parallel test session builds at most two realms.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from krb_farm import FARM_PASSWORD, FARM_USER, NO_RIGHTS_PASSWORD, NO_RIGHTS_USER, kerberos_farm
-from krb_realm import TestRealm, start_realm, why_no_realm
+from krb_realm import KerberosRealm, start_realm, why_no_realm
 
 from vipctl.sim.front_door import SimServer
 
@@ -25,12 +26,15 @@ from vipctl.sim.front_door import SimServer
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).resolve().parent
     for item in items:
-        if Path(str(item.fspath)).resolve().parent == here:
-            item.add_marker(pytest.mark.xdist_group("kerberos"))
+        path = Path(str(item.fspath)).resolve()
+        if path.parent == here:
+            # The long molecule run gets a worker (and a realm) of its own; the rest share one.
+            group = "kerberos_molecule" if path.name == "test_kerberos_molecule.py" else "kerberos"
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
-def realm() -> Iterator[TestRealm]:
+def realm() -> Iterator[KerberosRealm]:
     reason = why_no_realm()
     if reason is not None:
         pytest.skip(f"Kerberos tests skipped: {reason}")
@@ -43,7 +47,7 @@ def realm() -> Iterator[TestRealm]:
 
 
 @pytest.fixture(scope="session")
-def ccache(realm: TestRealm, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def ccache(realm: KerberosRealm, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The farm admin's forwardable ticket, obtained once with kinit."""
     path = tmp_path_factory.mktemp("krb") / "ccache"
     realm.kinit(FARM_USER, path, "-f")
@@ -55,7 +59,7 @@ def kerberos_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     """Point this test (and the ansible it starts) at the realm: config, keytab, ticket cache."""
     if "realm" not in request.fixturenames:
         return
-    realm: TestRealm = request.getfixturevalue("realm")
+    realm: KerberosRealm = request.getfixturevalue("realm")
     ccache: Path = request.getfixturevalue("ccache")
     for name, value in realm.env.items():
         monkeypatch.setenv(name, value)
@@ -64,7 +68,7 @@ def kerberos_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.fixture(scope="module")
-def krb_sim(realm: TestRealm, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimServer]:
+def krb_sim(realm: KerberosRealm, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimServer]:
     """The test farm, Kerberos-enabled, on HTTP and HTTPS."""
     # The acceptor reads KRB5_KTNAME when a security context starts: `kerberos_env` sets it per test.
     server = SimServer(max_receive_wait_s=0.2)

@@ -46,7 +46,7 @@ def host_vars(
     """One host's Ansible variables. Kerberos and Negotiate carry no password: the ticket comes from
     kinit (`KRB5CCNAME`), and the SPN names the host's farm.test name while the client dials the IP."""
     listeners = {item[2]: item for item in sim.listeners(name)}
-    address, port, _ = listeners[scheme]
+    address, port = listeners[scheme][:2]
     ticket_auth = auth in ("kerberos", "negotiate")
     values: dict[str, Any] = {
         "ansible_connection": connection,

@@ -52,7 +52,7 @@ def spn_host(name: str) -> str:
 
 def _free_portbase() -> int:
     """A base port with the ten ports k5test may use free on TCP and the KDC's free on UDP."""
-    for _ in range(200):
+    for _attempt in range(200):
         base = random.randrange(20000, 60000, 10)
         try:
             for offset in range(10):
@@ -67,7 +67,7 @@ def _free_portbase() -> int:
 
 
 @dataclass
-class TestRealm:
+class KerberosRealm:
     """The running realm: its k5test object, the service keytab and the users' passwords."""
 
     k5: Any
@@ -101,8 +101,8 @@ def _kadmin(k5: Any, query: str, stdin: str | None = None) -> None:
     )
 
 
-def start_realm(hosts: list[str], users: dict[str, str]) -> TestRealm:
-    """A KDC with `HTTP/` and `host/` for each host (in one keytab) and a principal per user."""
+def start_realm(hosts: list[str], users: dict[str, str]) -> KerberosRealm:
+    """A KDC with `HTTP/`, `host/` and `WSMAN/` for each host (in one keytab) and a principal per user."""
     import k5test
 
     k5 = k5test.K5Realm(
@@ -125,11 +125,12 @@ def start_realm(hosts: list[str], users: dict[str, str]) -> TestRealm:
     )
     keytab = Path(k5.tmpdir) / "farm.keytab"
     for host in hosts:
-        for service in ("HTTP", "host"):
+        # WSMAN/ too: Ansible's psrp connection asks for it by default (negotiate_service: WSMAN).
+        for service in ("HTTP", "host", "WSMAN"):
             principal = f"{service}/{spn_host(host)}@{REALM}"
             _kadmin(k5, f"addprinc -randkey {principal}")
             _kadmin(k5, f"ktadd -k {keytab} -norandkey {principal}")
     for user, password in users.items():
         # kadmin.local asks for the new password twice, on stdin.
         _kadmin(k5, f"addprinc {user}@{REALM}", stdin=f"{password}\n{password}\n")
-    return TestRealm(k5, keytab, dict(users))
+    return KerberosRealm(k5, keytab, dict(users))

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from krb_farm import CONTROLLER, DEFAULT_HOST, FARM_PASSWORD, host_vars, write_inventory
-from krb_realm import TestRealm
+from krb_realm import KerberosRealm
 from simfarm import Record, SimFarm
 
 from vipctl.sim.front_door import SimServer
@@ -50,21 +50,25 @@ def test_ansible_vip_status(
     assert record.results("vip_status")[DEFAULT_HOST]["support"]["supported"] is True
 
 
-AD_GPO_TASK = {
-    "name": "gpo",
-    "citrix_virtual_loopback": {
-        "programs": ["crmclient.exe"],
-        "scope": "ad_gpo",
-        "gpo": "Citrix VDA policy",
-        "policy_name": "vipctl virtual loopback (kerberos test)",
-    },
-}
+def _gpo_task(policy_name: str) -> dict[str, Any]:
+    """A Citrix policy written into an AD GPO; a fresh name per call, so a write always happens."""
+    return {
+        "name": "gpo",
+        "citrix_virtual_loopback": {
+            "programs": ["crmclient.exe"],
+            "scope": "ad_gpo",
+            "gpo": "Citrix VDA policy",
+            "policy_name": policy_name,
+        },
+    }
 
 
 def _gpo_write(sim: SimServer, tmp_path: Path, connection: str, auth: str, delegate: bool) -> Record:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     values = host_vars(sim, CONTROLLER, connection, auth, "https", delegate=delegate)
     farm = _farm(sim, tmp_path, {CONTROLLER: values}, connection)
-    return farm.play([AD_GPO_TASK], CONTROLLER, name="gpo")
+    name = f"vipctl loopback {connection} {auth} {'delegated' if delegate else 'plain'}"
+    return farm.play([_gpo_task(name)], CONTROLLER, name="gpo")
 
 
 @pytest.mark.parametrize("connection", ["winrm", "psrp"])
@@ -99,7 +103,7 @@ def _ticket_material(ccache: Path) -> list[str]:
     [("winrm", "kerberos"), ("psrp", "kerberos"), ("winrm", "credssp"), ("psrp", "credssp")],
 )
 def test_no_password_or_ticket_at_vvvv(
-    krb_sim: SimServer, realm: TestRealm, ccache: Path, tmp_path: Path, connection: str, auth: str
+    krb_sim: SimServer, realm: KerberosRealm, ccache: Path, tmp_path: Path, connection: str, auth: str
 ) -> None:
     farm = _farm(
         krb_sim,

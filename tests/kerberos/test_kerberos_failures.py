@@ -4,7 +4,9 @@ security rules: Basic over HTTP refused, NTLM refused on a Kerberos-only host, c
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import ssl
 import time
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import requests
 import spnego
 from cli_sim import vipctl
 from krb_farm import DEFAULT_HOST, KERBEROS_ONLY, NO_RIGHTS_USER, host_vars, write_inventory
-from krb_realm import TestRealm, spn_host
+from krb_realm import KerberosRealm, spn_host
 from spnego.channel_bindings import GssChannelBindings
 
 from vipctl.sim.front_door import SimServer
@@ -23,7 +25,7 @@ def _status(
     sim: SimServer, tmp_path: Path, host: str, values: dict[str, object]
 ) -> tuple[int, dict[str, object]]:
     inventory = write_inventory(tmp_path / "inventory.yml", {host: values})
-    code, out, _ = vipctl("status", "-i", str(inventory), "--json")
+    code, out = vipctl("status", "-i", str(inventory), "--json")[:2]
     [record] = json.loads(out)["hosts"]
     return code, record
 
@@ -54,7 +56,7 @@ def _token(ccache: Path, host: str, bindings: GssChannelBindings | None = None) 
 
 
 def _post(sim: SimServer, host: str, scheme: str, authorization: str) -> requests.Response:
-    address, port, _ = {item[2]: item for item in sim.listeners(host)}[scheme]
+    address, port = {item[2]: item for item in sim.listeners(host)}[scheme][:2]
     return requests.post(
         f"{scheme}://{address}:{port}/wsman",
         headers={"Authorization": authorization, "Content-Length": "0"},
@@ -76,7 +78,7 @@ def test_ticket_for_the_wrong_spn_is_refused(krb_sim: SimServer, tmp_path: Path,
 
 
 def test_expired_ticket_is_refused(
-    krb_sim: SimServer, realm: TestRealm, ccache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    krb_sim: SimServer, realm: KerberosRealm, ccache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     short = tmp_path / "short-ccache"
     realm.kinit("vipadmin", short, "-l", "3s")
@@ -96,7 +98,7 @@ def test_expired_ticket_is_refused(
 
 @pytest.mark.parametrize("connection", ["winrm", "psrp"])
 def test_user_without_rights_is_refused(
-    krb_sim: SimServer, realm: TestRealm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, connection: str
+    krb_sim: SimServer, realm: KerberosRealm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, connection: str
 ) -> None:
     ccache = tmp_path / "norights-ccache"
     realm.kinit(NO_RIGHTS_USER, ccache)
@@ -163,4 +165,9 @@ def test_strict_channel_binding_needs_the_token(krb_sim: SimServer, tmp_path: Pa
 def test_a_wrong_channel_binding_is_refused_even_when_relaxed(krb_sim: SimServer, ccache: Path) -> None:
     wrong = GssChannelBindings(application_data=b"tls-server-end-point:" + b"\x00" * 32)
     assert _post(krb_sim, DEFAULT_HOST, "https", _token(ccache, DEFAULT_HOST, wrong)).status_code == 401
+    # The same request bound to the listener's real certificate (RFC 5929), and unbound: accepted.
+    address, port = {item[2]: item for item in krb_sim.listeners(DEFAULT_HOST)}["https"][:2]
+    der = ssl.PEM_cert_to_DER_cert(ssl.get_server_certificate((address, port)))
+    right = GssChannelBindings(application_data=b"tls-server-end-point:" + hashlib.sha256(der).digest())
+    assert _post(krb_sim, DEFAULT_HOST, "https", _token(ccache, DEFAULT_HOST, right)).status_code == 200
     assert _post(krb_sim, DEFAULT_HOST, "https", _token(ccache, DEFAULT_HOST)).status_code == 200

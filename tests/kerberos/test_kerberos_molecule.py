@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from krb_realm import TestRealm
+from krb_realm import KerberosRealm
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -18,7 +18,7 @@ BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.timeout(600)
 
 
-def test_molecule_kerberos_scenario(realm: TestRealm, ccache: Path, tmp_path: Path) -> None:
+def test_molecule_kerberos_scenario(realm: KerberosRealm, ccache: Path, tmp_path: Path) -> None:
     # kerberos_env (conftest) has pointed KRB5_CONFIG, KRB5_KTNAME and KRB5CCNAME at the realm:
     # the simulator molecule starts reads the keytab, ansible reads the ticket.
     env = {

@@ -14,9 +14,11 @@ import base64
 import binascii
 import struct
 from dataclasses import dataclass
+from hashlib import md5
 from typing import Any
 
 import spnego
+from spnego._spnego import NegTokenResp, unpack_token
 from spnego.channel_bindings import GssChannelBindings
 from spnego.exceptions import SpnegoError
 
@@ -75,15 +77,17 @@ def _ntlm_authenticate(token: bytes) -> bytes | None:
         inner = token
     else:
         try:
-            from spnego._spnego import NegTokenResp, unpack_token
-
             unpacked = unpack_token(token)
         except Exception:  # anything that is not SPNEGO is not NTLM either
             return None
         if not isinstance(unpacked, NegTokenResp) or not unpacked.response_token:
             return None
         inner = unpacked.response_token
-    if inner.startswith(_NTLM_SIGNATURE) and len(inner) >= 12 and struct.unpack("<I", inner[8:12])[0] == 3:
+    if (
+        inner.startswith(_NTLM_SIGNATURE)
+        and len(inner) >= 12
+        and struct.unpack("<I", inner[8:12])[0] == _NTLM_AUTHENTICATE
+    ):
         return inner
     return None
 
@@ -156,9 +160,12 @@ class SecurityConnection:
         try:
             # NTLM's binding is checked above, so only Kerberos is handed the TLS channel binding.
             out = self._context.step(token, channel_bindings=None if ntlm_final else self._bindings())
-        except SpnegoError as exc:
+        except (SpnegoError, ValueError, AttributeError, ArithmeticError, LookupError) as exc:
+            # A token the acceptor cannot take - expired, for another channel, malformed - is a
+            # refused logon (401), never a dropped connection; the library signals some of these
+            # with plain Python errors rather than SpnegoError.
             self._context = None
-            raise AuthFailed(str(exc)) from exc
+            raise AuthFailed(f"{type(exc).__name__}: {exc}") from exc
         if self._context.complete:
             self.logon = self._logon()
         return f"{self.scheme} {base64.b64encode(out).decode('ascii')}" if out else None
@@ -174,8 +181,6 @@ class SecurityConnection:
                 raise AuthFailed("no channel binding token, and CbtHardeningLevel is Strict")
             return
         expected = GssChannelBindings(application_data=self.policy.tls_binding).pack()
-        from hashlib import md5
-
         if sent != md5(expected).digest():
             self._context = None
             raise AuthFailed("the channel binding token does not match this TLS channel")
@@ -224,12 +229,13 @@ class SecurityConnection:
         return sum(int(flag) for flag in flags)
 
     def _check_kerberos_target(self) -> None:
-        """The ticket must be for HTTP/<this host> or host/<this host>."""
+        """The ticket must be for one of this host's SPNs: HTTP/, host/ or WSMAN/<this host>
+        (docs/windows-facts.md#winrm-accepts-tickets-for-the-computers-spns)."""
         gss = self._gss_context()
         target = str(getattr(gss, "target_name", "") or "").rstrip("\x00")
         service, _, rest = target.partition("/")
         host = rest.split("@", 1)[0].lower()
-        if service.lower() not in ("http", "host") or host != self.policy.spn_host:
+        if service.lower() not in ("http", "host", "wsman") or host != self.policy.spn_host:
             raise self._refuse(f"the ticket is for {target!r}, not for this host")
 
     def _refuse(self, reason: str) -> AuthFailed:

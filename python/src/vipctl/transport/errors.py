@@ -164,6 +164,12 @@ def _classify(host: str, error: BaseException) -> TransportError:
     # pywinrm's Kerberos handshake failures are RequestExceptions; they are about credentials.
     if type(error).__name__ == "KerberosExchangeError":
         return _kerberos_failure(host, error)
+    # requests-credssp refuses before sending credentials when the host does not offer CredSSP.
+    if (
+        type(error).__module__.startswith("requests_credssp")
+        and type(error).__name__ == "AuthenticationException"
+    ):
+        return AuthenticationFailed(host, f"authentication failed: {_short(str(error))}")
     if isinstance(error, requests.RequestException):
         return _from_requests(host, error)
     if isinstance(error, winrm_errors.WinRMOperationTimeoutError):
