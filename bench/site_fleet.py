@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -51,11 +52,15 @@ def run_step(name: str, argv: list[str], farm: ServedFarm, workdir: Path) -> dic
     record = workdir / f"{name}.jsonl"
     before = {c["host"]: c for c in _named_counters(farm)}
     load_before = load()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     done = subprocess.run(
         argv, cwd=REPO, env=_ansible_env(record, workdir), capture_output=True, text=True, check=False
     )
     wall = time.monotonic() - start
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # Ansible's controller and every worker it forked and reaped (the simulator is not reaped yet).
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     after = _named_counters(farm)
     entries = [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
     statuses = Counter(entry["status"] for entry in entries)
@@ -67,6 +72,7 @@ def run_step(name: str, argv: list[str], farm: ServedFarm, workdir: Path) -> dic
         "command": " ".join(argv),
         "exit_code": done.returncode,
         "wall_s": round(wall, 2),
+        "controller_cpu_s": round(cpu, 2),
         "statuses": dict(sorted(statuses.items())),
         "tasks_run_per_host": spread([float(tasks.get(c["host"], 0)) for c in after]),
         "requests_per_host": spread(requests),
@@ -90,7 +96,7 @@ def report(step: dict[str, Any]) -> str:
     lines = [
         f"== {step['step']}: {step['command']}",
         f"exit code {step['exit_code']}; wall time {step['wall_s']:.2f} s for {step['hosts']} hosts;"
-        f" results {step['statuses']}",
+        f" controller CPU {step['controller_cpu_s']:.2f} s; results {step['statuses']}",
         f"tasks run per host (not skipped): {spread_text(step['tasks_run_per_host'])}",
         f"WinRM requests per host: {spread_text(step['requests_per_host'])}",
         f"load (1/5/15 min) before: {step['load_before']}, after: {step['load_after']}",
