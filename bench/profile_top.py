@@ -10,6 +10,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
+# py-spy starts each stack with the processes (their command lines may hold ';') and the thread.
+_PROCESSES = re.compile(r'^(?:process \d+:"[^"]*";)+')
 # py-spy frames read "function (path/to/file.py:line)"; the line number varies within a function.
 _FRAME = re.compile(r"^(?P<function>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")
 
@@ -37,7 +39,7 @@ def main() -> int:
             continue
         count = int(count_text)
         # py-spy puts the process and the thread first ("process 12:...", "thread (12): name").
-        raw = [frame.strip() for frame in stack.split(";")]
+        raw = [frame.strip() for frame in _PROCESSES.sub("", stack).split(";")]
         code = [
             _name(frame) for frame in raw if "(" in frame and not frame.startswith(("thread (", "process "))
         ]

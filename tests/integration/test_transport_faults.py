@@ -97,8 +97,10 @@ def test_latency_slows_every_reply_but_the_call_succeeds(served: Served) -> None
 def test_reset_mid_conversation_is_a_lost_connection_and_the_transport_recovers(served: Served) -> None:
     with served.transport() as transport:
         assert transport.run(FACTS).ok  # shell / runspace pool open and reused from here on
-        # One more request is answered (the command starts), the next connection is dropped.
-        served.server.set_faults(NAME, {"reset_after": 1})
+        # The command starts, then the connection is dropped. WinRS first signals the previous,
+        # finished command (docs/windows-facts.md#deleting-a-winrs-shell-ends-its-commands).
+        answered = 2 if served.connection == "winrm" else 1
+        served.server.set_faults(NAME, {"reset_after": answered})
         error = raised(transport, FACTS)
         # Not "cannot connect": the host was reached and may have run the request.
         assert error.__class__ is ConnectionLost, repr(error)
@@ -133,7 +135,15 @@ def test_operation_timeouts_are_polled_through_until_the_output_comes(served: Se
         assert transport.run(FACTS).ok  # open first: opening a runspace pool also Receives
         faults_before = served.statuses().get("500", 0)
         served.server.set_faults(NAME, {"timeouts": True})
-        lift = threading.Timer(0.6, served.server.set_faults, (NAME, {"timeouts": False}))
+
+        def lift_after_two_timeouts() -> None:
+            # Counted, not timed: on a busy machine the requests before the first Receive vary.
+            deadline = time.monotonic() + 30
+            while served.statuses().get("500", 0) - faults_before < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            served.server.set_faults(NAME, {"timeouts": False})
+
+        lift = threading.Thread(target=lift_after_two_timeouts)
         lift.start()
         try:
             response = transport.run(FACTS)

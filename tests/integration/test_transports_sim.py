@@ -186,3 +186,18 @@ def test_winrs_session_reads_the_proxy_environment_once(
         assert transport.run(REQUEST).ok is True
         session = transport._protocol.transport.session  # type: ignore[union-attr]
         assert session is not None and session.trust_env is False
+
+
+@pytest.mark.parametrize("connection", ["psrp", "winrm"])
+def test_an_executor_call_on_an_open_connection_sends_the_compressed_script(
+    farm_sim: SimServer, connection: Connection
+) -> None:
+    # The 63 KB script travels gzip-compressed in both transports' stdin frame (18 KB of base64),
+    # which the WS-Man envelope base64-encodes once more: well under 40 KB per call, not 90+.
+    name = _usable_host(farm_sim)
+    with open_transport(_settings(farm_sim, name, connection)) as transport:
+        assert transport.run(REQUEST).ok is True
+        before = farm_sim.counters(name)["request_bytes"]
+        assert transport.run(REQUEST).ok is True
+        sent = farm_sim.counters(name)["request_bytes"] - before
+    assert 18_000 < sent < 40_000, sent

@@ -20,7 +20,12 @@ HOST_COMMANDS = {
 def _host_options(command: argparse.ArgumentParser, name: str) -> None:
     command.add_argument("-i", "--inventory", required=True, help="Ansible inventory (YAML or INI)")
     command.add_argument("-l", "--limit", help="hosts or groups: 'rdsh', 'vda01,vda02', 'citrix_vdas:!vda03'")
-    command.add_argument("--forks", type=int, default=20, help="hosts worked on at once (default 20)")
+    command.add_argument(
+        "--forks",
+        type=int,
+        default=20,
+        help="hosts worked on at once, in total (default 20; many hosts: over worker processes)",
+    )
     command.add_argument("--ask-pass", action="store_true", help="prompt for the WinRM password")
     command.add_argument(
         "--auth",

@@ -320,7 +320,7 @@ class SimServer:
                     # longer than HeaderWait to arrive
                     # (docs/windows-facts.md#httpsys-drops-idle-and-slow-connections).
                     request = await asyncio.wait_for(read_head(reader), self.idle_connection_s)
-                    if request is not None and self._unauthenticated(entry, ntlm, request):
+                    if request is not None and self._unauthenticated(entry, security, request):
                         # Refused before its body is read: the body is drained, never buffered, so
                         # a stranger cannot make the host hold a large body in memory.
                         self._count(entry, 401)
@@ -365,12 +365,12 @@ class SimServer:
                 await asyncio.wait_for(writer.wait_closed(), timeout=1)
 
     @staticmethod
-    def _unauthenticated(entry: _HostState, ntlm: NtlmConnection, request: HttpRequest) -> bool:
+    def _unauthenticated(entry: _HostState, security: SecurityConnection, request: HttpRequest) -> bool:
         """A request with a body that carries no credentials on a connection not yet authenticated."""
         if entry.faults.http_500 or entry.faults.http_401:
             return False  # those faults answer whatever comes
         has_body = (request.header("content-length") or "0") != "0"
-        return has_body and not request.header("authorization") and not ntlm.complete
+        return has_body and not request.header("authorization") and not security.complete
 
     def _count(self, entry: _HostState, status: int) -> None:
         with entry.lock:
@@ -500,4 +500,7 @@ _DRAINED_BODY_BYTES = 1 << 20
 
 
 def _challenge(entry: _HostState) -> HttpResponse:
-    return HttpResponse(401, headers=challenge_headers(entry.host.winrm.basic, entry.host.winrm.ntlm))
+    winrm = entry.host.winrm
+    return HttpResponse(
+        401, headers=challenge_headers(winrm.basic, winrm.ntlm, winrm.kerberos, winrm.credssp)
+    )

@@ -57,14 +57,6 @@ class HttpResponse:
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + self.body
 
 
-async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
-    """The next request on the connection, or None when the peer closed it cleanly."""
-    head = await read_head(reader)
-    if head is None:
-        return None
-    return await read_body(reader, head)
-
-
 async def read_body(reader: asyncio.StreamReader, head: HttpRequest) -> HttpRequest:
     """`head` with its body read (Content-Length bytes, already checked by `read_head`)."""
     length = int(head.header("content-length") or "0")
