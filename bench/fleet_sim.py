@@ -12,6 +12,7 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,8 +40,8 @@ def _serve(
 
     from vipctl.sim.admin import AdminApi
     from vipctl.sim.farm import scaled_farm
+    from vipctl.sim.front_door import SimServer
     from vipctl.sim.inventory import write_inventory
-    from vipctl.sim.server import SimServer
 
     sim = SimServer(max_receive_wait_s=0.2)
     sim.start(free_ports(scaled_farm(options["hosts"])), https=options["https"], state_dir=state_dir)
@@ -68,8 +69,13 @@ def served_farm(
     server = multiprocessing.Process(target=_serve, args=(options, state, ready, stop), daemon=True)
     server.start()
     try:
-        if not ready.wait(300):
-            raise SystemExit("the simulator did not start")
+        # Waited for in steps, so a simulator process that died on start-up ends the run at once.
+        deadline = time.monotonic() + 300
+        while not ready.wait(0.5):
+            if not server.is_alive():
+                raise SystemExit(f"the simulator process ended on start-up (exit code {server.exitcode})")
+            if time.monotonic() > deadline:
+                raise SystemExit("the simulator did not start within 300 s")
         yield ServedFarm(Path(state), Path(state) / "inventory.yml", server.pid or 0)
     finally:
         stop.set()
