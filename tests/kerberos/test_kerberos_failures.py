@@ -136,6 +136,13 @@ def test_negotiate_falling_back_to_ntlm_is_refused_on_a_kerberos_only_host(
 def test_basic_over_http_is_refused(krb_sim: SimServer, tmp_path: Path, connection: str) -> None:
     values = host_vars(krb_sim, DEFAULT_HOST, connection, "basic", "http")
     values["ansible_winrm_message_encryption"] = values["ansible_psrp_message_encryption"] = "never"
+    # vipctl itself refuses to send Basic over HTTP (exit 3, the host never asked) ...
+    before = krb_sim.counters(DEFAULT_HOST)["requests"]
+    inventory = write_inventory(tmp_path / "refused.yml", {DEFAULT_HOST: values})
+    assert vipctl("status", "-i", str(inventory), "--json")[0] == 3
+    assert krb_sim.counters(DEFAULT_HOST)["requests"] == before
+    # ... and a host that does not allow it refuses it too, when a user opts in regardless.
+    values["vipctl_allow_basic_over_http"] = True
     _assert_refused(krb_sim, tmp_path, DEFAULT_HOST, values)
 
 

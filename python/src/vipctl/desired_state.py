@@ -24,6 +24,7 @@ from vipctl.settings import (
     parse_prefer_loopback,
     parse_rds_ip_virtualization,
 )
+from vipctl.transport.ansible_vars import VIPCTL_CONNECTION_VARIABLES
 
 RDS: Final = "vipctl_rds_ip_virtualization"
 CITRIX_LOOPBACK: Final = "vipctl_citrix_virtual_loopback"
@@ -177,7 +178,9 @@ def problem_of(variables: dict[str, Any], required: list[str] | None = None) -> 
     """The CLI's error for a host's `vipctl_*` variables, or "" when they are usable.
 
     `required` names keys that must be present (a role's own variable)."""
-    data = {k: v for k, v in variables.items() if k not in RESULT_VARIABLES}
+    # A host's variables also hold how to reach it: those are the transports', not desired state.
+    skipped = RESULT_VARIABLES | VIPCTL_CONNECTION_VARIABLES
+    data = {k: v for k, v in variables.items() if k not in skipped}
     for key in required or []:
         if data.get(key) is None:
             return missing_message(key)
