@@ -26,3 +26,21 @@ def observed_loopback_applied(values: Mapping[str, Any]) -> bool | None:
     """Read the VDA's cached Citrix loopback support (value names UNCONFIRMED); None when absent."""
     raw = registry_value(values, registry_map.CITRIX_APPLIED_LOOPBACK_SUPPORT.name)
     return None if raw is None else raw == 1
+
+
+def _halves(policy: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    halves = policy.get("halves")
+    if not isinstance(halves, Mapping):
+        return []
+    return [half for half in halves.values() if isinstance(half, Mapping)]
+
+
+def policy_enabled(policy: Mapping[str, Any]) -> bool:
+    """A policy as `citrix_policy_get` reads it applies when one of its halves is enabled
+    (docs/windows-facts.md#citrix-policies-have-two-independent-halves)."""
+    return any(half.get("enabled") for half in _halves(policy))
+
+
+def policy_filtered(policy: Mapping[str, Any]) -> bool:
+    """Whether any half of the policy has a filter (with none, it reaches every VDA of the site)."""
+    return any(half.get("filters") for half in _halves(policy))

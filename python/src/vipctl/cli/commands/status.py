@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from vipctl.citrix_in_effect import policy_enabled, policy_filtered
 from vipctl.cli import exit_codes
 from vipctl.cli.context import Context, Outcome
 from vipctl.cli.jobs import Step, steps_work
@@ -40,8 +41,8 @@ def loopback_text(data: dict[str, Any]) -> str:
         if not policy.get("exists"):
             return "no policy"
         held = policy.get("policy") or {}
-        state = "policy enabled" if held.get("enabled") else "policy disabled"
-        return state + ("" if held.get("filters") else ", no filter")
+        state = "policy enabled" if policy_enabled(held) else "policy disabled"
+        return state + ("" if policy_filtered(held) else ", no filter")
     return _on_off(data["citrix_loopback_applied"])
 
 
@@ -57,8 +58,8 @@ def unreached_warnings(records: list[dict[str, Any]]) -> list[str]:
         host
         for host, data in statuses
         if (data.get("loopback_policy") or {}).get("exists")
-        and ((data["loopback_policy"].get("policy") or {}).get("enabled"))
-        and not (data["loopback_policy"].get("policy") or {}).get("filters")
+        and policy_enabled(data["loopback_policy"].get("policy") or {})
+        and not policy_filtered(data["loopback_policy"].get("policy") or {})
     ]
     reached = [
         host
