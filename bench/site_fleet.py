@@ -26,10 +26,21 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import yaml
 from fleet_sim import REPO, ServedFarm, admin_counters, load, served_farm, spread, spread_text
 
 BIN = Path(sys.executable).parent
-DESIRED_STATE = "@inventory/sim-desired-state.yml"
+# The demo's desired state, with the adapter of the scaled farm's network (its hosts are numbered in
+# 10.1.0.0/16, see vipctl.sim.farm.scaled_farm): the guard refuses an adapter matching no address.
+SCALED_FARM_ADAPTER = "10.1.0.0/16"
+
+
+def desired_state_file(workdir: Path) -> str:
+    desired = yaml.safe_load((REPO / "inventory" / "sim-desired-state.yml").read_text(encoding="utf-8"))
+    desired["vipctl_rds_ip_virtualization"]["adapter"] = SCALED_FARM_ADAPTER
+    path = workdir / "desired-state.yml"
+    path.write_text(yaml.safe_dump(desired), encoding="utf-8")
+    return f"@{path}"
 
 
 def _ansible_env(record: Path, workdir: Path) -> dict[str, str]:
@@ -119,7 +130,8 @@ def main() -> int:
     forks = ["--forks", str(args.forks)]
     with served_farm(args.hosts, latency_ms=args.latency_ms, connection=args.connection) as farm:
         inventory = ["-i", str(farm.inventory)]
-        playbook = [str(BIN / "ansible-playbook"), *inventory, *forks, "site.yml", "-e", DESIRED_STATE]
+        desired = desired_state_file(workdir)
+        playbook = [str(BIN / "ansible-playbook"), *inventory, *forks, "site.yml", "-e", desired]
         steps = [
             run_step("first run", playbook, farm, workdir),
             run_step("rerun", playbook, farm, workdir),
