@@ -24,7 +24,6 @@ from vipctl.settings import (
     parse_prefer_loopback,
     parse_rds_ip_virtualization,
 )
-from vipctl.transport.ansible_vars import VIPCTL_CONNECTION_VARIABLES
 
 RDS: Final = "vipctl_rds_ip_virtualization"
 CITRIX_LOOPBACK: Final = "vipctl_citrix_virtual_loopback"
@@ -75,6 +74,19 @@ PLAYBOOK_ONLY_KEYS = frozenset(
         "vipctl_rollback_since",
         "vipctl_rollback_mode",
         "vipctl_task_timeout",
+    }
+)
+
+
+# The connection variables of ours that inventories set beside Ansible's own; read by
+# vipctl.transport.ansible_vars (not imported here: the filter plugin loads this module without the
+# transports' dependencies). tests/unit/test_connection_variables.py holds the two together.
+CONNECTION_VARIABLES = frozenset(
+    {
+        "vipctl_connection_retries",
+        "vipctl_command_timeout",
+        "vipctl_request_deadline",
+        "vipctl_allow_basic_over_http",
     }
 )
 
@@ -179,7 +191,7 @@ def problem_of(variables: dict[str, Any], required: list[str] | None = None) -> 
 
     `required` names keys that must be present (a role's own variable)."""
     # A host's variables also hold how to reach it: those are the transports', not desired state.
-    skipped = RESULT_VARIABLES | VIPCTL_CONNECTION_VARIABLES
+    skipped = RESULT_VARIABLES | CONNECTION_VARIABLES
     data = {k: v for k, v in variables.items() if k not in skipped}
     for key in required or []:
         if data.get(key) is None:

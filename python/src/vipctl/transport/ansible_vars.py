@@ -33,17 +33,6 @@ _FALSE = {"n", "no", "off", "0", "false", "f"}
 _PASSWORD_VARS = ("ansible_password", "ansible_winrm_pass", "ansible_winrm_password")
 
 
-# The connection variables of ours that inventories may set beside Ansible's own (each read below).
-VIPCTL_CONNECTION_VARIABLES = frozenset(
-    {
-        "vipctl_connection_retries",
-        "vipctl_command_timeout",
-        "vipctl_request_deadline",
-        "vipctl_allow_basic_over_http",
-    }
-)
-
-
 def _pick(host_vars: Mapping[str, Any], *names: str) -> Any:
     """Ansible's rule: the last listed variable that is set (not None) wins."""
     value = None
